@@ -1,0 +1,54 @@
+# fbs-debitor. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATABASE ?= sqlite:///./fbs-debitor.db
+BENCH_DB ?= both
+
+.DEFAULT_GOAL := help
+
+.PHONY: help install run test lint unit integration bench test-setup clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the package with its dev tools
+
+run: install ## Start API, worker and scheduler on SQLite with a demo municipality (http://127.0.0.1:8000)
+	$(BIN)/fbs-debitor serve --demo --database $(DATABASE)
+
+test-setup: install ## Install what the tests need beyond Python (Debian chromium for browser tests)
+	@if ls tests/e2e/browser/test_*.py >/dev/null 2>&1 && ! command -v chromium >/dev/null; then \
+		echo "installing Debian chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+		|| (sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium); \
+	fi
+
+lint: install ## Ruff, ruff format, mypy (strict on core, contracts, messaging, debtor), import-linter
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: test-setup lint ## Lint, then every test (integration tests on SQLite and PostgreSQL)
+	$(BIN)/pytest -q
+
+unit: install ## Only the fast unit tests
+	$(BIN)/pytest -q tests/unit
+
+integration: install ## Only the integration tests (both databases)
+	$(BIN)/pytest -q tests/integration
+
+bench: install ## Run every benchmark (a few minutes) and write docs/benchmarks.md
+	$(BIN)/python -m bench.all --database $(BENCH_DB)
+
+clean: ## Remove the virtualenv, caches and the embedded database
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache fbs-debitor.db fbs-debitor.db-*

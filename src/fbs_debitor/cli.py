@@ -1,0 +1,206 @@
+"""The ``fbs-debitor`` command line (Typer + Rich)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fbs_debitor.core import bankdays
+from fbs_debitor.core.errors import ValidationError
+from fbs_debitor.core.fik import PaymentId, code_line, validate_payment_id
+from fbs_debitor.settings import DEFAULT_DATABASE_URL
+
+app = typer.Typer(no_args_is_help=True, help="fbs-debitor: library fees, debtor system, payments.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+fik_app = typer.Typer(no_args_is_help=True, help="FIK payment IDs (Fælles Indbetalingskort).")
+bankdays_app = typer.Typer(no_args_is_help=True, help="Danish bank days.")
+outbox_app = typer.Typer(no_args_is_help=True, help="The message outbox: status and dead letters.")
+app.add_typer(db_app, name="db")
+app.add_typer(fik_app, name="fik")
+app.add_typer(bankdays_app, name="bankdays")
+app.add_typer(outbox_app, name="outbox")
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+DatabaseOpt = Annotated[
+    str,
+    typer.Option(
+        "--database",
+        envvar="FBS_DEBITOR_DATABASE_URL",
+        help="SQLAlchemy URL or SQLite file path (postgresql://user@host/db for PostgreSQL).",
+    ),
+]
+
+
+def _system(database: str):  # type: ignore[no-untyped-def]
+    from fbs_debitor.bootstrap import build_system
+    from fbs_debitor.logging_setup import configure_logging
+
+    system = build_system(database)
+    configure_logging(system.settings.log_level, json=system.settings.log_json)
+    return system
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
+    """Migrate the database schema to the newest version."""
+    from fbs_debitor.migrate import current, upgrade
+
+    system = _system(database)
+    upgrade(system.db)
+    console.print(f"[green]database at revision {current(system.db)}[/] ({system.db.display_url})")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    demo: Annotated[bool, typer.Option(help="Start with a demo municipality.")] = False,
+    worker: Annotated[bool, typer.Option(help="Run the outbox worker in-process.")] = True,
+) -> None:
+    """Run the API, the worker and the scheduler in one process."""
+    import uvicorn
+
+    from fbs_debitor.migrate import upgrade
+    from fbs_debitor.web.app import create_app
+
+    system = _system(database)
+    upgrade(system.db)
+    if demo:
+        from fbs_debitor.demo import seed_demo
+
+        summary = seed_demo(system)
+        err_console.print(f"[green]demo municipality ready:[/] {summary}")
+    application = create_app(system, background=worker)
+    err_console.print(f"serving on http://{host}:{port} with {system.db.display_url}")
+    uvicorn.run(application, host=host, port=port, log_config=None)
+
+
+@app.command("worker")
+def worker_cmd(
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    once: Annotated[bool, typer.Option(help="Deliver what is pending, then exit.")] = False,
+) -> None:
+    """Run an outbox worker (start several on PostgreSQL to scale out)."""
+    import signal
+    import threading
+
+    system = _system(database)
+    w = system.worker()
+    if once:
+        n = w.drain(timeout_s=600)
+        console.print(f"delivered {n} message(s)")
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    err_console.print(f"worker running on {system.db.display_url}; Ctrl-C stops it")
+    w.run_forever(stop)
+
+
+@outbox_app.command("status")
+def outbox_status(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
+    """Messages by type and state."""
+    from sqlalchemy import func, select
+
+    from fbs_debitor.messaging.store import outbox
+
+    system = _system(database)
+    with system.db.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.message_type, outbox.c.status, func.count())
+            .group_by(outbox.c.message_type, outbox.c.status)
+            .order_by(outbox.c.message_type)
+        ).all()
+    table = Table("message type", "status", "count")
+    for message_type, status, count in rows:
+        table.add_row(message_type, status, str(count))
+    console.print(table)
+
+
+@outbox_app.command("dead")
+def outbox_dead(
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    retry: Annotated[bool, typer.Option(help="Put every dead letter back in the queue.")] = False,
+) -> None:
+    """List dead letters with their last error; ``--retry`` queues them again."""
+    from sqlalchemy import select, update
+
+    from fbs_debitor.messaging.outbox import wall_now
+    from fbs_debitor.messaging.store import outbox
+
+    system = _system(database)
+    with system.db.begin() as conn:
+        rows = conn.execute(
+            select(
+                outbox.c.message_id, outbox.c.message_type, outbox.c.attempts, outbox.c.last_error
+            )
+            .where(outbox.c.status == "dead")
+            .order_by(outbox.c.id)
+        ).all()
+        if retry and rows:
+            conn.execute(
+                update(outbox)
+                .where(outbox.c.status == "dead")
+                .values(status="pending", attempts=0, deferrals=0, available_at=wall_now())
+            )
+    table = Table("message id", "type", "attempts", "last error")
+    for r in rows:
+        table.add_row(r.message_id, r.message_type, str(r.attempts), r.last_error or "")
+    console.print(table)
+    if retry:
+        console.print(f"{len(rows)} dead letter(s) queued again")
+
+
+@fik_app.command("validate")
+def fik_validate(payment_id: str) -> None:
+    """Check a FIK payment ID (15 digits: +71, 16 digits: +75). Exit 0 if valid, 1 if not."""
+    ok, reason = validate_payment_id(payment_id)
+    if ok:
+        console.print(f"[green]valid[/]: {reason}")
+        raise typer.Exit(0)
+    console.print(f"[red]invalid[/]: {reason}")
+    raise typer.Exit(1)
+
+
+@fik_app.command("generate")
+def fik_generate(
+    seq: int,
+    creditor: Annotated[str, typer.Option(help="8-digit FIK creditor number (starts with 8).")],
+    card_type: Annotated[int, typer.Option("--card-type", help="71 or 75.")] = 71,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Make the payment ID for sequence number SEQ and its code line."""
+    try:
+        pid = PaymentId.generate(seq, card_type=card_type)
+        line = code_line(pid, creditor)
+    except ValidationError as exc:
+        err_console.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from exc
+    if as_json:
+        console.print_json(json.dumps({"payment_id": pid.value, "code_line": line}))
+    else:
+        console.print(f"payment id: {pid.value}")
+        console.print(f"code line:  {line}", highlight=False)
+
+
+@bankdays_app.command("next")
+def bankdays_next(day: Annotated[str, typer.Argument(help="A date, YYYY-MM-DD.")]) -> None:
+    """The bank day on or after DATE."""
+    try:
+        d = date.fromisoformat(day)
+    except ValueError as exc:
+        err_console.print(f"[red]not a date (YYYY-MM-DD): {day}[/]")
+        raise typer.Exit(2) from exc
+    console.print(bankdays.next_bank_day(d).isoformat())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""PSRM: eligibility, hand-over, receipts, settlements, recalls."""

@@ -1,0 +1,1 @@
+"""The debtor system: accounts, claims, ledger, invoicing, dunning, allocation, write-off."""

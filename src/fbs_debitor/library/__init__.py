@@ -1,0 +1,1 @@
+"""The FBS side: patrons, fees, cutoff, regulation; the FBS-compatible fees API."""

@@ -1,0 +1,73 @@
+"""Writing to the outbox, in the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert
+
+from fbs_debitor.messaging.store import outbox
+
+
+def wall_now() -> datetime:
+    """Wall-clock time for delivery bookkeeping and delay figures (never business time)."""
+    return datetime.now(UTC)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def encode_payload(payload: Mapping[str, Any]) -> str:
+    return json.dumps(payload, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def publish(
+    conn: Connection,
+    *,
+    message_type: str,
+    source: str,
+    municipality: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime,
+    ordering_key: str | None = None,
+    sequence: int | None = None,
+    leg: str | None = None,
+    message_id: str | None = None,
+) -> str:
+    """Put one message in the outbox within ``conn``'s transaction; returns its message id.
+
+    The message is delivered only if the caller's transaction commits: the state change and the
+    message stand or fall together.
+    """
+    if (ordering_key is None) != (sequence is None):
+        raise ValueError("ordering_key and sequence go together")
+    if sequence is not None and sequence < 1:
+        raise ValueError("sequence starts at 1")
+    mid = message_id or str(uuid.uuid4())
+    now = wall_now()
+    conn.execute(
+        insert(outbox).values(
+            message_id=mid,
+            message_type=message_type,
+            source=source,
+            municipality=municipality,
+            payload=encode_payload(payload),
+            ordering_key=ordering_key,
+            sequence=sequence,
+            leg=leg,
+            occurred_at=occurred_at,
+            enqueued_at=now,
+            available_at=now,
+            status="pending",
+            attempts=0,
+            deferrals=0,
+        )
+    )
+    return mid

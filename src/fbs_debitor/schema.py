@@ -1,0 +1,11 @@
+"""Imports every context's tables so that :data:`fbs_debitor.core.db.metadata` is complete.
+
+Alembic and the test set-up import this module; nothing else needs to.
+"""
+
+from fbs_debitor.core.db import metadata
+from fbs_debitor.messaging import store as _messaging_store
+from fbs_debitor.tenants import store as _tenants_store
+
+__all__ = ["metadata"]
+_ = (_messaging_store, _tenants_store)

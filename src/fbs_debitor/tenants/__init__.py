@@ -1,0 +1,1 @@
+"""Municipalities: settings, debtor vendor profile, cutoff date, sortiment mapping, API keys."""

@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI app factory and routes per audience."""

@@ -1,0 +1,78 @@
+"""FastAPI app factory."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from fbs_debitor import __version__
+from fbs_debitor.bootstrap import System
+from fbs_debitor.web import problems
+
+MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
+    # (module, APIRouter attribute, roles admitted besides admin); () = no authentication
+    ("fbs_debitor.tenants.api", "admin_router", ("admin",)),
+    ("fbs_debitor.library.api", "staff_router", ("library",)),
+    ("fbs_debitor.library.fbs_api", "router", ("library", "integration")),
+    ("fbs_debitor.debtor.api", "integration_router", ("integration", "library")),
+    ("fbs_debitor.debtor.api", "staff_router", ("debtor-staff", "ops")),
+]
+"""Where each context's routes are mounted and which roles may call them. Authentication and the
+municipality check happen here, at the edge, so that the contexts stay free of it."""
+
+
+def create_app(system: System, *, background: bool = False) -> FastAPI:
+    """The whole HTTP surface for ``system``. With ``background``, the worker and scheduler run
+    in this process for as long as the app lives."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if background:
+            system.start_background()
+        try:
+            yield
+        finally:
+            if background:
+                system.stop_background()
+
+    app = FastAPI(
+        title="fbs-debitor",
+        version=__version__,
+        description="Library fees from FBS to the municipal debtor system, payments and coverage "
+        "back, hand-over to PSRM.",
+        lifespan=lifespan,
+    )
+    app.state.system = system
+    problems.install(app)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability."""
+        with system.db.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "database": system.db.dialect, "version": __version__}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def metrics() -> Response:
+        """Prometheus metrics, including the leg delay histograms."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    from fbs_debitor.tenants.model import Role
+    from fbs_debitor.web.auth import require
+
+    for module_name, attribute, roles in MOUNTS:
+        router = getattr(importlib.import_module(module_name), attribute)
+        dependencies = [Depends(require(*(Role(r) for r in roles)))] if roles else []
+        app.include_router(router, dependencies=dependencies)
+    return app
+
+
+def get_system(request: Request) -> System:
+    """FastAPI dependency: the wired system of this app."""
+    system: System = request.app.state.system
+    return system

@@ -1,0 +1,104 @@
+"""RFC 9457 problem+json responses for domain errors, validation errors and the rest."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fbs_debitor.core.errors import (
+    ConflictError,
+    DomainError,
+    ForbiddenError,
+    NotFoundError,
+    ValidationError,
+)
+
+log = logging.getLogger(__name__)
+
+PROBLEM_BASE = "https://fbs-debitor.dk/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+def status_for(error: DomainError) -> int:
+    match error:
+        case NotFoundError():
+            return 404
+        case ConflictError():
+            return 409
+        case ForbiddenError():
+            return 403
+        case ValidationError():
+            return 422
+        case _:
+            return 400
+
+
+def problem(
+    status: int, title: str, detail: str, *, code: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        status = status_for(exc)
+        return problem(
+            status,
+            exc.code.replace("-", " ").capitalize(),
+            exc.detail,
+            code=exc.code,
+            instance=request.url.path,
+            **{k: v for k, v in exc.extra.items() if isinstance(v, str | int | bool | list)},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
+        return problem(
+            422,
+            "Invalid request",
+            detail or "invalid request",
+            code="invalid-request",
+            instance=request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(
+            exc.status_code,
+            str(exc.detail),
+            str(exc.detail),
+            code=f"http-{exc.status_code}",
+            instance=request.url.path,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem(
+            500,
+            "Internal error",
+            "The server failed; the error is logged. Nothing was half-applied.",
+            code="internal-error",
+            instance=request.url.path,
+        )

@@ -1,0 +1,68 @@
+"""The small tools municipal staff use, run as a newcomer would."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from fbs_debitor.cli import app
+
+runner = CliRunner()
+
+
+def test_fik_validate_accepts_a_valid_id() -> None:
+    result = runner.invoke(app, ["fik", "validate", "026840149965328"])
+    assert result.exit_code == 0
+    assert "valid" in result.output
+
+
+def test_fik_validate_explains_a_wrong_check_digit() -> None:
+    result = runner.invoke(app, ["fik", "validate", "026840149965327"])
+    assert result.exit_code == 1
+    assert "invalid" in result.output
+    assert "check digit" in result.output
+
+
+def test_fik_validate_explains_a_wrong_length() -> None:
+    result = runner.invoke(app, ["fik", "validate", "12345678901234"])
+    assert result.exit_code == 1
+    assert "15" in result.output
+
+
+def test_fik_generate_prints_id_and_code_line() -> None:
+    result = runner.invoke(app, ["fik", "generate", "10", "--creditor", "85799665", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out == {"payment_id": "000000000000109", "code_line": "+71<000000000000109+85799665<"}
+
+
+def test_fik_generate_refuses_a_bad_creditor_number() -> None:
+    result = runner.invoke(app, ["fik", "generate", "10", "--creditor", "12345678"])
+    assert result.exit_code == 2
+
+
+def test_bankdays_next_skips_christmas() -> None:
+    result = runner.invoke(app, ["bankdays", "next", "2026-12-24"])
+    assert result.exit_code == 0
+    assert result.output.strip() == "2026-12-28"
+
+
+def test_bankdays_next_keeps_a_bank_day() -> None:
+    result = runner.invoke(app, ["bankdays", "next", "2026-06-04"])
+    assert result.output.strip() == "2026-06-04"
+
+
+def test_bankdays_next_refuses_a_non_date() -> None:
+    result = runner.invoke(app, ["bankdays", "next", "24-12-2026"])
+    assert result.exit_code == 2
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    result = runner.invoke(app, ["db", "upgrade", "--database", url])
+    assert result.exit_code == 0, result.output
+    assert "revision" in result.output
+    again = runner.invoke(app, ["db", "upgrade", "--database", url])
+    assert again.exit_code == 0

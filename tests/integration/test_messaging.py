@@ -1,0 +1,252 @@
+"""Outbox, inbox and worker: exactly-once, retries, dead letters, ordering, concurrency."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import (
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from fbs_debitor.core.db import Database
+from fbs_debitor.messaging import Envelope, Router, Worker, WorkerConfig, publish
+from fbs_debitor.messaging.store import inbox, outbox
+
+test_metadata = MetaData()
+effects = Table(
+    "test_effects",
+    test_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False),
+    Column("value", String(50), nullable=False),
+)
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    test_metadata.drop_all(database.engine, checkfirst=True)
+    test_metadata.create_all(database.engine)
+    yield database
+    test_metadata.drop_all(database.engine, checkfirst=True)
+
+
+def record_effect(conn: Connection, env: Envelope) -> None:
+    conn.execute(insert(effects).values(message_id=env.message_id, value=env.payload["value"]))
+
+
+def make_router(handler=record_effect) -> Router:  # type: ignore[no-untyped-def]
+    router = Router()
+    router.subscribe("test.Thing.v1", "test-consumer", handler)
+    return router
+
+
+def send(db: Database, value: str, **kw) -> str:  # type: ignore[no-untyped-def]
+    with db.begin() as conn:
+        return publish(
+            conn,
+            message_type="test.Thing.v1",
+            source="test",
+            municipality="101",
+            payload={"value": value},
+            occurred_at=T0,
+            **kw,
+        )
+
+
+def effect_values(db: Database) -> list[str]:
+    with db.connect() as conn:
+        return [r.value for r in conn.execute(select(effects).order_by(effects.c.id))]
+
+
+def redeliver(db: Database, message_id: str) -> None:
+    """Make the outbox think the acknowledgement was lost."""
+    with db.begin() as conn:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.message_id == message_id)
+            .values(status="pending", sent_at=None)
+        )
+
+
+def test_message_is_applied_once_when_delivered_three_times(db: Database) -> None:
+    mid = send(db, "a")
+    worker = Worker(db, make_router())
+    for _ in range(3):
+        worker.drain()
+        redeliver(db, mid)
+    worker.drain()
+    assert effect_values(db) == ["a"]
+    with db.connect() as conn:
+        row = conn.execute(select(outbox).where(outbox.c.message_id == mid)).one()
+        applied = conn.execute(select(inbox).where(inbox.c.message_id == mid)).all()
+    assert row.status == "sent"
+    assert row.sent_at is not None and row.sent_at.tzinfo is not None
+    assert len(applied) == 1
+    assert applied[0].applied_at >= applied[0].enqueued_at
+
+
+def test_crash_between_effect_and_acknowledge_redelivers_and_changes_nothing(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send(db, "a")
+    send(db, "b")
+    worker = Worker(db, make_router())
+
+    def crash(*_args: object, **_kw: object) -> None:
+        raise KeyboardInterrupt("worker killed before acknowledging")
+
+    monkeypatch.setattr(worker, "_write", crash)
+    with pytest.raises(KeyboardInterrupt):
+        worker.run_once()
+    # the handlers ran, but nothing of the batch survived the crash
+    assert effect_values(db) == []
+    monkeypatch.undo()
+    assert worker.drain() == 2
+    assert effect_values(db) == ["a", "b"]
+    # and a later redelivery of both changes nothing
+    with db.begin() as conn:
+        conn.execute(update(outbox).values(status="pending"))
+    worker.drain()
+    assert effect_values(db) == ["a", "b"]
+
+
+def test_failing_handler_is_retried_with_backoff_then_dead_lettered(db: Database) -> None:
+    calls: list[str] = []
+
+    def flaky(conn: Connection, env: Envelope) -> None:
+        calls.append(env.payload["value"])
+        if env.payload["value"] == "bad":
+            raise RuntimeError("receiver refused")
+        record_effect(conn, env)
+
+    config = WorkerConfig(max_attempts=3, backoff_base_s=0.0, backoff_max_s=0.0)
+    worker = Worker(db, make_router(flaky), config)
+    send(db, "good-1")
+    bad = send(db, "bad")
+    send(db, "good-2")
+    worker.drain(timeout_s=10)
+    # the failing message did not hold back the others
+    assert effect_values(db) == ["good-1", "good-2"]
+    assert calls.count("bad") == 3 + 1  # fast pass once, then careful passes until dead
+    with db.connect() as conn:
+        row = conn.execute(select(outbox).where(outbox.c.message_id == bad)).one()
+    assert row.status == "dead"
+    assert row.attempts == 3
+    assert "RuntimeError: receiver refused" in row.last_error
+
+
+def test_backoff_grows_exponentially(db: Database) -> None:
+    def always_fails(conn: Connection, env: Envelope) -> None:
+        raise RuntimeError("down")
+
+    config = WorkerConfig(max_attempts=10, backoff_base_s=10.0, backoff_max_s=1000.0)
+    worker = Worker(db, make_router(always_fails), config)
+    mid = send(db, "x")
+    delays = []
+    for _ in range(3):
+        with db.begin() as conn:
+            conn.execute(update(outbox).values(available_at=datetime(2000, 1, 1, tzinfo=UTC)))
+        worker.run_once()
+        with db.connect() as conn:
+            row = conn.execute(select(outbox).where(outbox.c.message_id == mid)).one()
+        delays.append((row.available_at - datetime.now(UTC)).total_seconds())
+    assert 8 < delays[0] <= 11.5
+    assert 18 < delays[1] <= 22.5
+    assert 38 < delays[2] <= 44.5
+
+
+def test_messages_of_one_key_apply_in_sequence_even_when_reordered(db: Database) -> None:
+    send(db, "second", ordering_key="claim-1", sequence=2)
+    send(db, "third", ordering_key="claim-1", sequence=3)
+    send(db, "other", ordering_key="claim-2", sequence=1)
+    worker = Worker(db, make_router(), WorkerConfig(defer_base_s=0.001))
+    worker.run_once()
+    assert effect_values(db) == ["other"]  # claim-1 waits for its first message
+    send(db, "first", ordering_key="claim-1", sequence=1)
+    worker.drain(timeout_s=10)
+    assert effect_values(db) == ["other", "first", "second", "third"]
+
+
+def test_message_without_subscriber_is_marked_sent(db: Database) -> None:
+    with db.begin() as conn:
+        mid = publish(
+            conn,
+            message_type="nobody.Listens.v1",
+            source="test",
+            municipality="101",
+            payload={},
+            occurred_at=T0,
+        )
+    Worker(db, make_router()).drain()
+    with db.connect() as conn:
+        assert (
+            conn.execute(select(outbox.c.status).where(outbox.c.message_id == mid)).scalar_one()
+            == "sent"
+        )
+
+
+def test_publish_rolls_back_with_the_senders_transaction(db: Database) -> None:
+    with pytest.raises(RuntimeError), db.begin() as conn:
+        publish(
+            conn,
+            message_type="test.Thing.v1",
+            source="test",
+            municipality="101",
+            payload={"value": "x"},
+            occurred_at=T0,
+        )
+        raise RuntimeError("business rule failed")
+    with db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(outbox)).scalar_one() == 0
+
+
+def test_two_workers_on_postgresql_never_apply_the_same_message_twice(
+    postgres_database: Database,
+) -> None:
+    db = postgres_database
+    test_metadata.drop_all(db.engine, checkfirst=True)
+    test_metadata.create_all(db.engine)
+    try:
+        n = 1500
+        with db.begin() as conn:
+            for i in range(n):
+                publish(
+                    conn,
+                    message_type="test.Thing.v1",
+                    source="test",
+                    municipality="101",
+                    payload={"value": str(i)},
+                    occurred_at=T0,
+                )
+        router = make_router()
+        workers = [Worker(db, router, WorkerConfig(batch_size=50), name=f"w{i}") for i in range(2)]
+        applied_by: list[int] = [0, 0]
+
+        def run(i: int) -> None:
+            applied_by[i] = workers[i].drain(timeout_s=60, wait_for_delayed=False)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        values = effect_values(db)
+        assert len(values) == n
+        assert len(set(values)) == n
+        assert sum(applied_by) == n
+        assert min(applied_by) > 0, "both workers took part"
+    finally:
+        test_metadata.drop_all(db.engine, checkfirst=True)
