@@ -36,7 +36,9 @@ def principal(
     system = get_system(request)
     with system.db.connect() as conn:
         municipality, role = tenants.authenticate(conn, credentials.credentials)
-    return Principal(municipality, role)
+    who = Principal(municipality, role)
+    request.state.principal = who  # routes without a kommunekode in the path compare with it
+    return who
 
 
 def require(*roles: Role) -> Callable[..., Principal]:
