@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fbs_debitor.core import bankdays
-from fbs_debitor.core.errors import ValidationError
+from fbs_debitor.core.errors import DomainError, ValidationError
 from fbs_debitor.core.fik import PaymentId, code_line, validate_payment_id
 from fbs_debitor.settings import DEFAULT_DATABASE_URL
 
@@ -20,10 +20,14 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 fik_app = typer.Typer(no_args_is_help=True, help="FIK payment IDs (Fælles Indbetalingskort).")
 bankdays_app = typer.Typer(no_args_is_help=True, help="Danish bank days.")
 outbox_app = typer.Typer(no_args_is_help=True, help="The message outbox: status and dead letters.")
+municipality_app = typer.Typer(no_args_is_help=True, help="Municipalities and their set-up.")
+key_app = typer.Typer(no_args_is_help=True, help="API keys (one municipality, one role).")
 app.add_typer(db_app, name="db")
 app.add_typer(fik_app, name="fik")
 app.add_typer(bankdays_app, name="bankdays")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(municipality_app, name="municipality")
+app.add_typer(key_app, name="key")
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -157,6 +161,85 @@ def outbox_dead(
     console.print(table)
     if retry:
         console.print(f"{len(rows)} dead letter(s) queued again")
+
+
+@municipality_app.command("create")
+def municipality_create(
+    kommunekode: Annotated[str, typer.Argument(help="3-digit kommunekode, e.g. 461")],
+    name: Annotated[str, typer.Option(help="The municipality's name.")],
+    agency: Annotated[str, typer.Option(help="The library's 6-digit agency id, e.g. 746100.")],
+    creditor: Annotated[str, typer.Option(help="FIK creditor number (8 digits, starts with 8).")],
+    cutoff: Annotated[str | None, typer.Option(help="Go-live date YYYY-MM-DD.")] = None,
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """Create a municipality and an admin API key for it (printed once)."""
+    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.model import Role
+
+    system = _system(database)
+    try:
+        cutoff_date = date.fromisoformat(cutoff) if cutoff else None
+        with system.db.begin() as conn:
+            tenants.create_municipality(
+                conn,
+                system.clock,
+                kommunekode=kommunekode,
+                name=name,
+                agency_id=agency,
+                creditor_number=creditor,
+                cutoff_date=cutoff_date,
+            )
+            key = tenants.create_api_key(conn, system.clock, kommunekode, Role.ADMIN, "first admin")
+    except (DomainError, ValueError) as exc:
+        err_console.print(f"[red]{getattr(exc, 'detail', exc)}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"municipality {kommunekode} created; admin API key (shown once): {key}")
+
+
+@municipality_app.command("list")
+def municipality_list(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
+    """Every municipality with its set-up."""
+    from fbs_debitor.tenants import service as tenants
+
+    system = _system(database)
+    with system.db.connect() as conn:
+        rows = tenants.list_municipalities(conn)
+    table = Table("kommunekode", "name", "agency", "creditor", "vendor", "cutoff")
+    for m in rows:
+        table.add_row(
+            m.kommunekode,
+            m.name,
+            m.agency_id,
+            m.creditor_number,
+            m.debtor_vendor.value,
+            m.cutoff_date.isoformat() if m.cutoff_date else "-",
+        )
+    console.print(table)
+
+
+@key_app.command("create")
+def key_create(
+    municipality: Annotated[str, typer.Option(help="kommunekode")],
+    role: Annotated[
+        str, typer.Option(help="library, integration, debtor-staff, cash-register, ops, admin")
+    ],
+    label: Annotated[str, typer.Option(help="Who or what uses the key.")] = "",
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """Make an API key for one municipality and one role (printed once)."""
+    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.model import Role
+
+    system = _system(database)
+    try:
+        with system.db.begin() as conn:
+            key = tenants.create_api_key(
+                conn, system.clock, municipality, Role(role), label or role
+            )
+    except (DomainError, ValueError) as exc:
+        err_console.print(f"[red]{getattr(exc, 'detail', exc)}[/]")
+        raise typer.Exit(2) from exc
+    console.print(key)
 
 
 @fik_app.command("validate")

@@ -66,3 +66,54 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert "revision" in result.output
     again = runner.invoke(app, ["db", "upgrade", "--database", url])
     assert again.exit_code == 0
+
+
+def test_municipality_create_list_and_key(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database", url]).exit_code == 0
+    created = runner.invoke(
+        app,
+        [
+            "municipality",
+            "create",
+            "461",
+            "--name",
+            "Odense",
+            "--agency",
+            "746100",
+            "--creditor",
+            "81111111",
+            "--cutoff",
+            "2026-01-01",
+            "--database",
+            url,
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    assert "fbsd_461_" in created.output
+    listing = runner.invoke(app, ["municipality", "list", "--database", url])
+    assert "Odense" in listing.output
+    assert "2026-01-01" in listing.output
+    key = runner.invoke(
+        app, ["key", "create", "--municipality", "461", "--role", "library", "--database", url]
+    )
+    assert key.exit_code == 0
+    assert key.output.startswith("fbsd_461_")
+    bad = runner.invoke(
+        app,
+        [
+            "municipality",
+            "create",
+            "46",
+            "--name",
+            "X",
+            "--agency",
+            "1",
+            "--creditor",
+            "1",
+            "--database",
+            url,
+        ],
+    )
+    assert bad.exit_code == 2
+    assert "kommunekode" in bad.output
