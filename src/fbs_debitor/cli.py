@@ -22,12 +22,14 @@ bankdays_app = typer.Typer(no_args_is_help=True, help="Danish bank days.")
 outbox_app = typer.Typer(no_args_is_help=True, help="The message outbox: status and dead letters.")
 municipality_app = typer.Typer(no_args_is_help=True, help="Municipalities and their set-up.")
 key_app = typer.Typer(no_args_is_help=True, help="API keys (one municipality, one role).")
+contracts_app = typer.Typer(no_args_is_help=True, help="The published message contracts.")
 app.add_typer(db_app, name="db")
 app.add_typer(fik_app, name="fik")
 app.add_typer(bankdays_app, name="bankdays")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(municipality_app, name="municipality")
 app.add_typer(key_app, name="key")
+app.add_typer(contracts_app, name="contracts")
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -240,6 +242,26 @@ def key_create(
         err_console.print(f"[red]{getattr(exc, 'detail', exc)}[/]")
         raise typer.Exit(2) from exc
     console.print(key)
+
+
+@contracts_app.command("xsd")
+def contracts_xsd(
+    out: Annotated[
+        str, typer.Option(help="Folder to write <group>-v1.xsd files to.")
+    ] = "docs/contracts",
+) -> None:
+    """Write the XSD of every contract group (generated from the models)."""
+    from pathlib import Path
+
+    from fbs_debitor.contracts.catalog import GROUPS
+    from fbs_debitor.contracts.xml import xsd
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    for group, messages in GROUPS.items():
+        path = folder / f"{group}-v1.xsd"
+        path.write_bytes(xsd(messages, group))
+        console.print(f"wrote {path}")
 
 
 @fik_app.command("validate")

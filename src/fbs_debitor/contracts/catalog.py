@@ -1,0 +1,11 @@
+"""Every contract group we publish, for the docs and the XSD files in ``docs/contracts/``."""
+
+from __future__ import annotations
+
+from fbs_debitor.contracts import registration, tenants
+from fbs_debitor.contracts.base import Contract
+
+GROUPS: dict[str, tuple[type[Contract], ...]] = {
+    "registration": registration.REGISTRATION_MESSAGES + registration.ANSWERS,
+    "tenants": (tenants.MunicipalityConfigured, tenants.SortimentMapped),
+}
