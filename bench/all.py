@@ -1,0 +1,98 @@
+"""``make bench``: run every benchmark at a size that takes a few minutes, then write
+docs/benchmarks.md from the JSON results (each figure with machine, date and target ratio)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
+
+# (module, extra arguments at `make bench` size)
+SUITE: list[tuple[str, list[str]]] = [
+    ("outbox", ["--messages", "20000"]),
+]
+
+# metric -> (target, "min" if higher is better else "max", what the target means)
+TARGETS: dict[str, dict[str, tuple[float, str, str]]] = {
+    "outbox": {"ratio": (0.25, "min", "outbox path >= 1/4 of bare inserts")},
+}
+
+
+def run_suite(database: str) -> None:
+    for module, args in SUITE:
+        print(f"== bench.{module} {' '.join(args)}", flush=True)  # noqa: T201
+        subprocess.run(  # noqa: S603 - our own modules
+            [sys.executable, "-m", f"bench.{module}", "--database", database, *args],
+            check=True,
+            cwd=ROOT,
+        )
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.0f}"
+    return str(value)
+
+
+def render() -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench.all`); each benchmark also runs alone as",
+        "`python -m bench.NAME --database sqlite|postgresql|both`. Ratios are measured within one",
+        "run, because the machines are shared and noisy. Target ratio = figure / target (>= 1 meets",
+        "a floor; <= 1 meets a ceiling).",
+        "",
+    ]
+    for module, _ in SUITE:
+        path = RESULTS / f"{module}.json"
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        m = data["machine"]
+        lines += [
+            f"## {module}",
+            "",
+            f"Measured {m['date']} on {m['machine']}, {m['cpus']} CPUs, Python {m['python']}.",
+            "",
+        ]
+        doc = (__import__(f"bench.{module}", fromlist=["__doc__"]).__doc__ or "").strip()
+        if doc:
+            lines += [doc, ""]
+        targets = TARGETS.get(module, {})
+        lines += ["| database | metric | value | target | target ratio |", "|---|---|---|---|---|"]
+        for backend, metrics in data["results"].items():
+            for metric, value in metrics.items():
+                target = targets.get(metric)
+                if target:
+                    goal, sense, _ = target
+                    ratio = value / goal if sense == "min" else goal / value if value else 0
+                    t = f"{'>=' if sense == 'min' else '<='} {_fmt(goal)}"
+                    r = f"{ratio:.2f} {'✓' if ratio >= 1 else '✗'}"
+                else:
+                    t, r = "", ""
+                lines.append(f"| {backend} | {metric} | {_fmt(value)} | {t} | {r} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.all")
+    p.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
+    p.add_argument("--render-only", action="store_true", help="only rewrite docs/benchmarks.md")
+    args = p.parse_args()
+    if not args.render_only:
+        run_suite(args.database)
+    DOC.write_text(render())
+    print(f"wrote {DOC}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
