@@ -27,7 +27,7 @@ TARGETS: dict[str, dict[str, tuple[float, str, str]]] = {
 
 def run_suite(database: str) -> None:
     for module, args in SUITE:
-        print(f"== bench.{module} {' '.join(args)}", flush=True)  # noqa: T201
+        print(f"== bench.{module} {' '.join(args)}", flush=True)
         subprocess.run(  # noqa: S603 - our own modules
             [sys.executable, "-m", f"bench.{module}", "--database", database, *args],
             check=True,
@@ -91,7 +91,7 @@ def main() -> None:
     if not args.render_only:
         run_suite(args.database)
     DOC.write_text(render())
-    print(f"wrote {DOC}")  # noqa: T201
+    print(f"wrote {DOC}")
 
 
 if __name__ == "__main__":

@@ -250,3 +250,43 @@ def test_two_workers_on_postgresql_never_apply_the_same_message_twice(
         assert min(applied_by) > 0, "both workers took part"
     finally:
         test_metadata.drop_all(db.engine, checkfirst=True)
+
+
+def test_batch_handler_gets_runs_in_order_and_failures_fall_back_to_one_by_one(
+    db: Database,
+) -> None:
+    runs: list[list[str]] = []
+
+    def one(conn: Connection, env: Envelope) -> None:
+        if env.payload["value"] == "poison":
+            raise RuntimeError("cannot apply")
+        record_effect(conn, env)
+
+    def many(conn: Connection, envs: list[Envelope]) -> None:
+        runs.append([e.payload["value"] for e in envs])
+        for env in envs:
+            one(conn, env)
+
+    router = Router()
+    router.subscribe("test.Thing.v1", "test-consumer", one, batch=many)
+    for v in ["a", "b", "c"]:
+        send(db, v)
+    worker = Worker(db, router, WorkerConfig(max_attempts=1))
+    worker.drain()
+    assert runs == [["a", "b", "c"]]
+    assert effect_values(db) == ["a", "b", "c"]
+    with db.connect() as conn:
+        stamps = conn.execute(select(inbox.c.enqueued_at, inbox.c.applied_at)).all()
+    assert all(applied >= enqueued for enqueued, applied in stamps)
+
+    send(db, "d")
+    poison = send(db, "poison")
+    send(db, "e")
+    worker.drain()
+    # the run failed as a whole, then each message went alone: the good ones are applied once
+    assert effect_values(db) == ["a", "b", "c", "d", "e"]
+    with db.connect() as conn:
+        assert (
+            conn.execute(select(outbox.c.status).where(outbox.c.message_id == poison)).scalar_one()
+            == "dead"
+        )

@@ -1,11 +1,53 @@
-"""Incoming contracts -> service calls."""
+"""Incoming contracts -> service calls (consumer ``library``).
+
+* ``tenants.MunicipalityConfigured.v1``: the library's copy of the set-up (agency id, cutoff);
+* ``tenants.SortimentMapped.v1``: the copy of one kind's mapping; fees held for it go at once;
+* ``registration.RegistrationAccepted.v1`` / ``RegistrationRejected.v1``: debtor's answers.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
+
+from fbs_debitor.contracts.registration import RegistrationAccepted, RegistrationRejected
+from fbs_debitor.contracts.tenants import MunicipalityConfigured, SortimentMapped
 from fbs_debitor.core.clock import Clock
-from fbs_debitor.messaging import Router
+from fbs_debitor.library import registration, service
+from fbs_debitor.library.store import KindMapping, MunicipalityCopy
+from fbs_debitor.messaging import Envelope, Router
+
+CONSUMER = "library"
 
 
 def register(router: Router, clock: Clock) -> None:
     """Subscribe this context's handlers."""
-    _ = (router, clock)
+
+    def on_configured(conn: Connection, envelope: Envelope) -> None:
+        message = MunicipalityConfigured.from_payload(envelope.payload)
+        copy = MunicipalityCopy(
+            municipality=message.municipality,
+            name=message.name,
+            agency_id=message.agency_id,
+            cutoff_date=message.cutoff_date,
+        )
+        service.save_municipality(conn, copy, message.occurred_at)
+
+    def on_mapped(conn: Connection, envelope: Envelope) -> None:
+        message = SortimentMapped.from_payload(envelope.payload)
+        mapping = KindMapping(message.debtor_classification, message.psrm_claim_type)
+        registration.map_kind(
+            conn, clock, message.municipality, message.claim_kind, mapping, message.occurred_at
+        )
+
+    def on_accepted(conn: Connection, envelope: Envelope) -> None:
+        answer = RegistrationAccepted.from_payload(envelope.payload)
+        registration.registration_accepted(conn, clock, answer)
+
+    def on_rejected(conn: Connection, envelope: Envelope) -> None:
+        answer = RegistrationRejected.from_payload(envelope.payload)
+        registration.registration_rejected(conn, clock, answer)
+
+    router.subscribe(MunicipalityConfigured.MESSAGE_TYPE, CONSUMER, on_configured)
+    router.subscribe(SortimentMapped.MESSAGE_TYPE, CONSUMER, on_mapped)
+    router.subscribe(RegistrationAccepted.MESSAGE_TYPE, CONSUMER, on_accepted)
+    router.subscribe(RegistrationRejected.MESSAGE_TYPE, CONSUMER, on_rejected)

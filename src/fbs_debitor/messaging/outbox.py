@@ -53,21 +53,26 @@ def publish(
     mid = message_id or str(uuid.uuid4())
     now = wall_now()
     conn.execute(
-        insert(outbox).values(
-            message_id=mid,
-            message_type=message_type,
-            source=source,
-            municipality=municipality,
-            payload=encode_payload(payload),
-            ordering_key=ordering_key,
-            sequence=sequence,
-            leg=leg,
-            occurred_at=occurred_at,
-            enqueued_at=now,
-            available_at=now,
-            status="pending",
-            attempts=0,
-            deferrals=0,
-        )
+        _INSERT,
+        {
+            "message_id": mid,
+            "message_type": message_type,
+            "source": source,
+            "municipality": municipality,
+            "payload": encode_payload(payload),
+            "ordering_key": ordering_key,
+            "sequence": sequence,
+            "leg": leg,
+            "occurred_at": occurred_at,
+            "enqueued_at": now,
+            "available_at": now,
+            "status": "pending",
+            "attempts": 0,
+            "deferrals": 0,
+        },
     )
     return mid
+
+
+_INSERT = insert(outbox)
+"""One statement object for every publish, so SQLAlchemy compiles it once."""

@@ -26,7 +26,7 @@ from fbs_debitor.core.db import Database
 from fbs_debitor.messaging import metrics
 from fbs_debitor.messaging.envelope import Envelope
 from fbs_debitor.messaging.outbox import wall_now
-from fbs_debitor.messaging.router import Router
+from fbs_debitor.messaging.router import BatchHandler, Router
 from fbs_debitor.messaging.store import inbox, inbox_sequence, outbox
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,10 @@ class _Batch:
     failed: list[tuple[int, int, str]] = field(default_factory=list)  # (row id, attempts, error)
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     new_sequence_keys: set[tuple[str, str]] = field(default_factory=set)
-    observations: list[tuple[str, float, str]] = field(default_factory=list)
+    unstamped: list[dict[str, Any]] = field(default_factory=list)
     applied: set[tuple[str, str]] = field(default_factory=set)  # (consumer, message id)
+    pending: list[Envelope] = field(default_factory=list)  # for pending_fn, in order
+    pending_fn: BatchHandler | None = None
 
 
 class Worker:
@@ -150,10 +152,13 @@ class Worker:
             careful = careful or any(r.attempts > 0 for r in rows)
             for row in rows:
                 self._deliver(conn, row, batch, careful=careful)
+            self._flush(conn, batch)
             self._write(conn, batch, now)
-        for leg, seconds, message_type in batch.observations:
-            metrics.leg_delay_seconds.labels(leg=leg).observe(seconds)
-            metrics.messages_applied_total.labels(message_type=message_type).inc()
+        for r in batch.inbox_rows:
+            metrics.messages_applied_total.labels(message_type=r["message_type"]).inc()
+            if r["leg"]:
+                seconds = (r["applied_at"] - r["enqueued_at"]).total_seconds()
+                metrics.leg_delay_seconds.labels(leg=r["leg"]).observe(seconds)
         return len(rows)
 
     def _load_state(self, conn: Connection, rows: list[Row[Any]], batch: _Batch) -> None:
@@ -212,8 +217,16 @@ class Worker:
                 if careful:
                     with conn.begin_nested():
                         sub.handler(conn, envelope)
+                elif sub.batch is not None:
+                    if batch.pending_fn is not sub.batch:
+                        self._flush(conn, batch)
+                        batch.pending_fn = sub.batch
+                    batch.pending.append(envelope)
                 else:
+                    self._flush(conn, batch)
                     sub.handler(conn, envelope)
+            except _HandlerFailed:
+                raise
             except Exception as exc:
                 if not careful:
                     raise _HandlerFailed(row.id, exc) from exc
@@ -227,29 +240,42 @@ class Worker:
                 else:
                     batch.failed.append((row.id, attempts, error))
                 return
-            applied_at = wall_now()
-            batch.inbox_rows.append(
-                {
-                    "consumer": sub.consumer,
-                    "message_id": row.message_id,
-                    "source": row.source,
-                    "message_type": row.message_type,
-                    "municipality": row.municipality,
-                    "leg": row.leg,
-                    "occurred_at": row.occurred_at,
-                    "enqueued_at": row.enqueued_at,
-                    "applied_at": applied_at,
-                }
-            )
+            inbox_row = {
+                "consumer": sub.consumer,
+                "message_id": row.message_id,
+                "source": row.source,
+                "message_type": row.message_type,
+                "municipality": row.municipality,
+                "leg": row.leg,
+                "occurred_at": row.occurred_at,
+                "enqueued_at": row.enqueued_at,
+                "applied_at": wall_now(),
+            }
+            batch.inbox_rows.append(inbox_row)
+            if not careful and sub.batch is not None:
+                batch.unstamped.append(inbox_row)  # applied when its run is flushed
             if row.ordering_key is not None:
                 key = (sub.consumer, row.ordering_key)
                 if key not in batch.sequences:
                     batch.new_sequence_keys.add(key)
                 batch.sequences[key] = row.sequence
-            if row.leg:
-                seconds = (applied_at - row.enqueued_at).total_seconds()
-                batch.observations.append((row.leg, seconds, row.message_type))
         batch.sent_ids.append(row.id)
+
+    @staticmethod
+    def _flush(conn: Connection, batch: _Batch) -> None:
+        """Apply the run of messages collected for one batch handler (fast path only)."""
+        if not batch.pending or batch.pending_fn is None:
+            return
+        envelopes, fn = batch.pending, batch.pending_fn
+        batch.pending, batch.pending_fn = [], None
+        try:
+            fn(conn, envelopes)
+        except Exception as exc:
+            raise _HandlerFailed(-1, exc) from exc
+        applied_at = wall_now()
+        for inbox_row in batch.unstamped:
+            inbox_row["applied_at"] = applied_at
+        batch.unstamped.clear()
 
     def _write(self, conn: Connection, batch: _Batch, now: datetime) -> None:
         if batch.inbox_rows:
