@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     worker_poll_interval_s: float = 0.02
     """How long an idle worker sleeps before it looks at the outbox again."""
 
-    worker_batch_size: int = 200
+    worker_batch_size: int = 500
     """Outbox rows one worker claims and applies in one transaction."""
 
     max_attempts: int = 8

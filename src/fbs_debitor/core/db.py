@@ -56,7 +56,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: timestamps must be timezone-aware")
-        converted = value.astimezone(UTC)
+        converted = value if value.tzinfo is UTC else value.astimezone(UTC)
         if dialect.name == "sqlite":
             return converted.replace(tzinfo=None)
         return converted
@@ -119,7 +119,12 @@ class Database:
             _setup_sqlite(self.engine)
         else:
             self.engine = create_engine(
-                self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                self.url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                connect_args={"prepare_threshold": None},
             )
 
     @property

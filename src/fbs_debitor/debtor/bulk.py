@@ -63,8 +63,7 @@ def apply_registrations_bulk(
             )
         )
     outcomes += _register_run(conn, clock, run)
-    for outcome in outcomes:
-        service.answer(conn, clock, outcome)
+    service.answer_many(conn, clock, outcomes)
     return outcomes
 
 

@@ -36,7 +36,7 @@ from fbs_debitor.contracts.registration import (
     RegistrationAccepted,
     RegistrationRejected,
 )
-from fbs_debitor.contracts.sending import send
+from fbs_debitor.contracts.sending import Outgoing, send, send_many
 from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock, business_date
 from fbs_debitor.core.errors import ValidationError
@@ -416,10 +416,19 @@ def _refuse(
 def answer(conn: Connection, clock: Clock, outcome: Outcome) -> None:
     """Tell the library how its message went: RegistrationAccepted or RegistrationRejected
     (unordered messages, source ``debtor``)."""
-    answer: RegistrationAccepted | RegistrationRejected
+    send(conn, answer_message(clock, outcome), source=SOURCE)
+
+
+def answer_many(conn: Connection, clock: Clock, outcomes: list[Outcome]) -> None:
+    """:func:`answer` for many outcomes with one executemany (the bulk path)."""
+    send_many(conn, [Outgoing(answer_message(clock, o)) for o in outcomes], source=SOURCE)
+
+
+def answer_message(clock: Clock, outcome: Outcome) -> RegistrationAccepted | RegistrationRejected:
+    """The answer to the library for one outcome."""
     if outcome.accepted:
         assert outcome.balance_ore is not None
-        answer = RegistrationAccepted(
+        return RegistrationAccepted(
             municipality=outcome.municipality,
             occurred_at=clock.now(),
             claim_id=outcome.claim_id,
@@ -427,18 +436,16 @@ def answer(conn: Connection, clock: Clock, outcome: Outcome) -> None:
             accepted_type=outcome.message_type,
             debtor_balance_ore=outcome.balance_ore,
         )
-    else:
-        assert outcome.code is not None and outcome.reason is not None
-        answer = RegistrationRejected(
-            municipality=outcome.municipality,
-            occurred_at=clock.now(),
-            claim_id=outcome.claim_id,
-            rejected_message_id=outcome.message_id,
-            rejected_type=outcome.message_type,
-            code=outcome.code,
-            reason=outcome.reason,
-        )
-    send(conn, answer, source=SOURCE)
+    assert outcome.code is not None and outcome.reason is not None
+    return RegistrationRejected(
+        municipality=outcome.municipality,
+        occurred_at=clock.now(),
+        claim_id=outcome.claim_id,
+        rejected_message_id=outcome.message_id,
+        rejected_type=outcome.message_type,
+        code=outcome.code,
+        reason=outcome.reason,
+    )
 
 
 # -- municipal set-up -----------------------------------------------------------------------------

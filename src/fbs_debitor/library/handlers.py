@@ -43,11 +43,17 @@ def register(router: Router, clock: Clock) -> None:
         answer = RegistrationAccepted.from_payload(envelope.payload)
         registration.registration_accepted(conn, clock, answer)
 
+    def on_accepted_run(conn: Connection, envelopes: list[Envelope]) -> None:
+        answers = [RegistrationAccepted.from_payload(e.payload) for e in envelopes]
+        registration.registrations_accepted_bulk(conn, clock, answers)
+
     def on_rejected(conn: Connection, envelope: Envelope) -> None:
         answer = RegistrationRejected.from_payload(envelope.payload)
         registration.registration_rejected(conn, clock, answer)
 
     router.subscribe(MunicipalityConfigured.MESSAGE_TYPE, CONSUMER, on_configured)
     router.subscribe(SortimentMapped.MESSAGE_TYPE, CONSUMER, on_mapped)
-    router.subscribe(RegistrationAccepted.MESSAGE_TYPE, CONSUMER, on_accepted)
+    router.subscribe(
+        RegistrationAccepted.MESSAGE_TYPE, CONSUMER, on_accepted, batch=on_accepted_run
+    )
     router.subscribe(RegistrationRejected.MESSAGE_TYPE, CONSUMER, on_rejected)

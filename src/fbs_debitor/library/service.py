@@ -30,7 +30,7 @@ from fbs_debitor.contracts.registration import (
     ClaimWrittenDown,
     ClaimWrittenUp,
 )
-from fbs_debitor.contracts.sending import send
+from fbs_debitor.contracts.sending import Outgoing, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
@@ -247,7 +247,7 @@ def _create(conn: Connection, clock: Clock, municipality: str, rows: Sequence[Ne
         )
     ids = store.insert_fees(conn, [store.fee_values(d, now) for d in drafts])
     created = [replace(d, id=i) for d, i in zip(drafts, ids, strict=True)]
-    materials, events = [], []
+    materials, events, outgoing = [], [], []
     for fee in created:
         materials.extend(store.material_rows(fee))
         what = "new fee" if not fee.old else "old fee (before the cutoff): stays in the library"
@@ -263,7 +263,7 @@ def _create(conn: Connection, clock: Clock, municipality: str, rows: Sequence[Ne
         elif fee.debtor_state is DebtorState.SENT:
             message = claim_registered(fee, patrons[fee.patron_id], maps[fee.kind], clock)
             mid = fee.registration_message_id
-            send(conn, message, source=SOURCE, sequence=1, leg="leg1", message_id=mid)
+            outgoing.append(Outgoing(message, 1, mid))
             events.append(
                 store.event_row(
                     municipality,
@@ -275,6 +275,7 @@ def _create(conn: Connection, clock: Clock, municipality: str, rows: Sequence[Ne
                     sequence=1,
                 )
             )
+    send_many(conn, outgoing, source=SOURCE, leg="leg1")
     store.insert_materials(conn, materials)
     store.insert_events(conn, events)
     return created

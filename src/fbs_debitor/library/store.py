@@ -503,6 +503,52 @@ def apply_answer(
     return bool(conn.execute(_ANSWERS[change], params).rowcount == 1)
 
 
+def answer_state(
+    conn: Connection, keys: set[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """(municipality, fee id) -> (debtor state, awaited registration message id), in bulk."""
+    out: dict[tuple[str, int], tuple[str, str | None]] = {}
+    ids = sorted({fee_id for _, fee_id in keys})
+    for start in range(0, len(ids), 900):
+        rows = conn.execute(
+            select(
+                fees.c.municipality, fees.c.id, fees.c.debtor_state, fees.c.registration_message_id
+            ).where(fees.c.id.in_(ids[start : start + 900]))
+        )
+        for r in rows:
+            if (r.municipality, r.id) in keys:
+                out[(r.municipality, r.id)] = (r.debtor_state, r.registration_message_id)
+    return out
+
+
+# The bulk path decided in Python (after one read) which fees an answer changes, so its
+# updates go by primary key alone: a plan no planner gets wrong, statistics or not.
+_BY_ID = fees.c.id == bindparam("b_fee_id")
+_ANSWERS_BY_ID = {
+    "registered": update(fees)
+    .where(_BY_ID)
+    .values(
+        debtor_state=DebtorState.REGISTERED.value,
+        debtor_balance_ore=bindparam("b_balance"),
+        updated_at=_NOW,
+    ),
+    "balance": update(fees)
+    .where(_BY_ID)
+    .values(debtor_balance_ore=bindparam("b_balance"), updated_at=_NOW),
+}
+
+
+def apply_answers(
+    conn: Connection,
+    change: Literal["registered", "balance"],
+    rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """Many answers of one kind at once, to fees the caller has checked (``b_fee_id``,
+    ``b_balance``, ``b_now``)."""
+    if rows:
+        conn.execute(_ANSWERS_BY_ID[change], list(rows))
+
+
 def insert_materials(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     if rows:
         conn.execute(insert(fee_materials), list(rows))

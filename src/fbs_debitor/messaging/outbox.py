@@ -46,32 +46,62 @@ def publish(
     The message is delivered only if the caller's transaction commits: the state change and the
     message stand or fall together.
     """
+    row = outbox_row(
+        message_type=message_type,
+        source=source,
+        municipality=municipality,
+        payload=payload,
+        occurred_at=occurred_at,
+        ordering_key=ordering_key,
+        sequence=sequence,
+        leg=leg,
+        message_id=message_id,
+    )
+    conn.execute(_INSERT, row)
+    return str(row["message_id"])
+
+
+def outbox_row(
+    *,
+    message_type: str,
+    source: str,
+    municipality: str,
+    payload: Mapping[str, Any],
+    occurred_at: datetime,
+    ordering_key: str | None = None,
+    sequence: int | None = None,
+    leg: str | None = None,
+    message_id: str | None = None,
+) -> dict[str, Any]:
+    """The outbox row of one message (for :func:`publish_many`)."""
     if (ordering_key is None) != (sequence is None):
         raise ValueError("ordering_key and sequence go together")
     if sequence is not None and sequence < 1:
         raise ValueError("sequence starts at 1")
     mid = message_id or str(uuid.uuid4())
     now = wall_now()
-    conn.execute(
-        _INSERT,
-        {
-            "message_id": mid,
-            "message_type": message_type,
-            "source": source,
-            "municipality": municipality,
-            "payload": encode_payload(payload),
-            "ordering_key": ordering_key,
-            "sequence": sequence,
-            "leg": leg,
-            "occurred_at": occurred_at,
-            "enqueued_at": now,
-            "available_at": now,
-            "status": "pending",
-            "attempts": 0,
-            "deferrals": 0,
-        },
-    )
-    return mid
+    return {
+        "message_id": mid,
+        "message_type": message_type,
+        "source": source,
+        "municipality": municipality,
+        "payload": encode_payload(payload),
+        "ordering_key": ordering_key,
+        "sequence": sequence,
+        "leg": leg,
+        "occurred_at": occurred_at,
+        "enqueued_at": now,
+        "available_at": now,
+        "status": "pending",
+        "attempts": 0,
+        "deferrals": 0,
+    }
+
+
+def publish_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Put many messages (rows from :func:`outbox_row`) in the outbox with one executemany."""
+    if rows:
+        conn.execute(_INSERT, rows)
 
 
 _INSERT = insert(outbox)

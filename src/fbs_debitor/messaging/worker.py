@@ -16,6 +16,7 @@ import logging
 import random
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
-    batch_size: int = 200
+    batch_size: int = 500
     max_attempts: int = 8
     backoff_base_s: float = 0.5
     backoff_max_s: float = 300.0
@@ -154,11 +155,14 @@ class Worker:
                 self._deliver(conn, row, batch, careful=careful)
             self._flush(conn, batch)
             self._write(conn, batch, now)
+        applied: Counter[str] = Counter()
         for r in batch.inbox_rows:
-            metrics.messages_applied_total.labels(message_type=r["message_type"]).inc()
+            applied[r["message_type"]] += 1
             if r["leg"]:
                 seconds = (r["applied_at"] - r["enqueued_at"]).total_seconds()
                 metrics.leg_delay_seconds.labels(leg=r["leg"]).observe(seconds)
+        for message_type, n in applied.items():
+            metrics.messages_applied_total.labels(message_type=message_type).inc(n)
         return len(rows)
 
     def _load_state(self, conn: Connection, rows: list[Row[Any]], batch: _Batch) -> None:
