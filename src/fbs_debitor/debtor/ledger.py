@@ -22,6 +22,7 @@ from fbs_debitor.core.ids import parse_debtor_id
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import store
 from fbs_debitor.debtor.model import (
+    FEE_KINDS,
     Account,
     Claim,
     ClaimEvent,
@@ -369,3 +370,26 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
     ):
         problems.append(f"{m}/{cid}: claim on another municipality's account")
     return problems
+
+
+def principal_balances(conn: Connection, municipality: str) -> dict[str, int]:
+    """The library's claim id → what is left of the principal (what the library charged, as
+    regulated, less what settled it), leaving out debtor's own reminder fees and interest.
+
+    This is the amount the library shows on the fee; reconciliation compares the two. Postings
+    that settle fees (a later issue's allocation) must carry a kind of their own or be counted
+    here accordingly.
+    """
+    fee_kinds = [k.value for k in FEE_KINDS]
+    rows = conn.execute(
+        select(claims.c.claim_id, func.coalesce(func.sum(postings.c.amount_ore), 0))
+        .select_from(
+            claims.outerjoin(
+                postings,
+                (postings.c.claim_pk == claims.c.id) & postings.c.kind.not_in(fee_kinds),
+            )
+        )
+        .where(claims.c.municipality == municipality)
+        .group_by(claims.c.id, claims.c.claim_id)
+    )
+    return {claim_id: int(total) for claim_id, total in rows}
