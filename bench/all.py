@@ -17,11 +17,16 @@ DOC = ROOT / "docs" / "benchmarks.md"
 # (module, extra arguments at `make bench` size)
 SUITE: list[tuple[str, list[str]]] = [
     ("outbox", ["--messages", "20000"]),
+    ("registration", ["--claims", "100000", "--steady-seconds", "10"]),
 ]
 
 # metric -> (target, "min" if higher is better else "max", what the target means)
 TARGETS: dict[str, dict[str, tuple[float, str, str]]] = {
     "outbox": {"ratio": (0.25, "min", "outbox path >= 1/4 of bare inserts")},
+    "registration": {
+        "claims_per_s": (3000, "min", ">= 3,000 claims/s in bulk (SQLite)"),
+        "leg1_p99_ms": (250, "max", "leg-1 p99 < 250 ms at 100 claims/s"),
+    },
 }
 
 
