@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fbs_debitor.contracts import coverage, registration, tenants
+from fbs_debitor.contracts import coverage, payment, registration, tenants
 from fbs_debitor.contracts.base import Contract
 
 GROUPS: dict[str, tuple[type[Contract], ...]] = {
     "registration": registration.REGISTRATION_MESSAGES + registration.ANSWERS,
     "tenants": (tenants.MunicipalityConfigured, tenants.SortimentMapped),
     "coverage": coverage.COVERAGE_MESSAGES,
+    "payment": payment.PAYMENT_MESSAGES,
 }

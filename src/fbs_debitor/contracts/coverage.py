@@ -77,10 +77,23 @@ class InvoiceIssued(Contract):
     claim_ids: list[str]
 
 
+class InvoiceUpdated(Contract):
+    """Debtor -> payment channels: what is due on an invoice now (after regulation, coverage,
+    reminder fees, interest, write-off). ``status`` open, paid or closed; a closed or paid invoice
+    is no longer payable. Channels keep their copy of payable invoices current with it."""
+
+    MESSAGE_TYPE: ClassVar[str] = "coverage.InvoiceUpdated.v1"
+    invoice_id: str
+    payment_id: str
+    amount_due_ore: int
+    status: str
+
+
 COVERAGE_MESSAGES: tuple[type[Contract], ...] = (
     ClaimCovered,
     ClaimWrittenOff,
     CoverageReversed,
     ClaimClosed,
     InvoiceIssued,
+    InvoiceUpdated,
 )
