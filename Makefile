@@ -38,8 +38,11 @@ lint: install ## Ruff, ruff format, mypy (strict on core, contracts, messaging, 
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: test-setup lint ## Lint, then every test (integration tests on SQLite and PostgreSQL)
-	$(BIN)/pytest -q
+# The long fault-test variants (marker `slow`) run when CI=true or with SLOW=1.
+PYTEST_MARK := $(if $(or $(filter true 1,$(CI)),$(SLOW)),,-m "not slow")
+
+test: test-setup lint ## Lint, then every test (integration tests on SQLite and PostgreSQL; SLOW=1 adds the long fault tests, CI runs them)
+	$(BIN)/pytest -q $(PYTEST_MARK)
 
 unit: install ## Only the fast unit tests
 	$(BIN)/pytest -q tests/unit
