@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from sqlalchemy import (
     Connection,
     DateTime,
@@ -29,6 +30,11 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+MAX_ROW_ID = 2**63 - 1
+RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]
+"""An integer row id as it arrives from outside (path, body): 1 .. the largest BIGINT, so an
+out-of-range number is a 422 at the edge, never a database error."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

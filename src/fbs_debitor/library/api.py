@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from fbs_debitor.core.db import RowId
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.money import Money
 from fbs_debitor.library import payment, service
@@ -79,7 +80,7 @@ class MaterialIn(_In):
 
 
 class FeeIn(AmountIn):
-    patron_id: int
+    patron_id: RowId
     kind: str = Field(description="fee, compensation, administration_fee, ...")
     reason_message: str = Field("", max_length=200, description="Shown to the patron")
     creation_date: date | None = Field(None, description="Default today; not in the future")
@@ -204,7 +205,7 @@ def post_patron(kommunekode: str, body: PatronIn, request: Request) -> dict[str,
 
 
 @staff_router.get("/patrons/{patron_id}")
-def get_patron(kommunekode: str, patron_id: int, request: Request) -> dict[str, Any]:
+def get_patron(kommunekode: str, patron_id: RowId, request: Request) -> dict[str, Any]:
     """The patron with its fees, the open total and whether it is blocked."""
     with _system(request).db.connect() as conn:
         return account_json(service.patron_account(conn, kommunekode, patron_id))
@@ -212,7 +213,7 @@ def get_patron(kommunekode: str, patron_id: int, request: Request) -> dict[str, 
 
 @staff_router.post("/patrons/{patron_id}/change-debtor")
 def post_change_debtor(
-    kommunekode: str, patron_id: int, body: ChangeDebtorIn, request: Request
+    kommunekode: str, patron_id: RowId, body: ChangeDebtorIn, request: Request
 ) -> dict[str, Any]:
     """Replace the patron's numbers; debtor is told, a rejected registration is sent again."""
     system = _system(request)
@@ -252,7 +253,7 @@ def post_fee(kommunekode: str, body: FeeIn, request: Request) -> dict[str, Any]:
 
 
 @staff_router.get("/fees/{fee_id}")
-def get_fee(kommunekode: str, fee_id: int, request: Request) -> dict[str, Any]:
+def get_fee(kommunekode: str, fee_id: RowId, request: Request) -> dict[str, Any]:
     """The fee with its history and where it stands with debtor."""
     with _system(request).db.connect() as conn:
         fee = service.get_fee(conn, kommunekode, fee_id)
@@ -261,7 +262,7 @@ def get_fee(kommunekode: str, fee_id: int, request: Request) -> dict[str, Any]:
 
 @staff_router.post("/fees/{fee_id}/write-down")
 def post_write_down(
-    kommunekode: str, fee_id: int, body: RegulationIn, request: Request
+    kommunekode: str, fee_id: RowId, body: RegulationIn, request: Request
 ) -> dict[str, Any]:
     """Lower what is left to pay (to 0 at the lowest)."""
     system = _system(request)
@@ -272,7 +273,7 @@ def post_write_down(
 
 @staff_router.post("/fees/{fee_id}/write-up")
 def post_write_up(
-    kommunekode: str, fee_id: int, body: RegulationIn, request: Request
+    kommunekode: str, fee_id: RowId, body: RegulationIn, request: Request
 ) -> dict[str, Any]:
     """Raise what is left to pay."""
     system = _system(request)
@@ -282,7 +283,9 @@ def post_write_up(
 
 
 @staff_router.post("/fees/{fee_id}/cancel")
-def post_cancel(kommunekode: str, fee_id: int, body: CancelIn, request: Request) -> dict[str, Any]:
+def post_cancel(
+    kommunekode: str, fee_id: RowId, body: CancelIn, request: Request
+) -> dict[str, Any]:
     """Cancel the whole fee."""
     system = _system(request)
     with system.db.begin() as conn:
@@ -291,7 +294,7 @@ def post_cancel(kommunekode: str, fee_id: int, body: CancelIn, request: Request)
 
 
 @staff_router.post("/fees/{fee_id}/pay")
-def post_pay(kommunekode: str, fee_id: int, body: PayIn, request: Request) -> dict[str, Any]:
+def post_pay(kommunekode: str, fee_id: RowId, body: PayIn, request: Request) -> dict[str, Any]:
     """Register payment in full at the desk: old fees only (a new one: 409 fee-in-debtor)."""
     system = _system(request)
     with system.db.begin() as conn:

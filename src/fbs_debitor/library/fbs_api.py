@@ -40,6 +40,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from fbs_debitor.core.db import RowId
 from fbs_debitor.core.money import Money
 from fbs_debitor.library import payment, service
 from fbs_debitor.library.model import Fee, FeeStatus
@@ -88,7 +89,7 @@ class FeeMaterialV2(_Fbs):
 class FeeV2(_Fbs):
     """One fee as FBS lists it. ``paid_date`` may be null in documents from the field."""
 
-    fee_id: int
+    fee_id: RowId
     type: str
     reason_message: str
     amount: FbsAmount
@@ -101,11 +102,11 @@ class FeeV2(_Fbs):
 
 class PaymentOrderV2(_Fbs):
     order_id: str = Field(min_length=1, max_length=100)
-    fee_ids: list[int] = Field(min_length=1)
+    fee_ids: list[RowId] = Field(min_length=1)
 
 
 class PaymentConfirmationV2(_Fbs):
-    fee_id: int
+    fee_id: RowId
     payment_status: str
     confirmation_id: str | None = None
 
@@ -167,7 +168,7 @@ def _system(request: Request) -> Any:
 )
 def get_fees_v2(
     agencyid: str,
-    patronid: int,
+    patronid: RowId,
     request: Request,
     includepaid: bool = False,
     includenonpayable: bool = False,
@@ -194,7 +195,7 @@ def get_fees_v2(
     summary="Register full payment of old fees (FBS payFeesV2)",
 )
 def post_payment_v2(
-    agencyid: str, patronid: int, order: PaymentOrderV2, request: Request
+    agencyid: str, patronid: RowId, order: PaymentOrderV2, request: Request
 ) -> list[PaymentConfirmationV2]:
     """One confirmation per fee; idempotent per ``orderId``."""
     system = _system(request)
