@@ -2,21 +2,32 @@
 
 * ``tenants.MunicipalityConfigured.v1``: the library's copy of the set-up (agency id, cutoff);
 * ``tenants.SortimentMapped.v1``: the copy of one kind's mapping; fees held for it go at once;
-* ``registration.RegistrationAccepted.v1`` / ``RegistrationRejected.v1``: debtor's answers.
+* ``registration.RegistrationAccepted.v1`` / ``RegistrationRejected.v1``: debtor's answers;
+* ``coverage.ClaimCovered/ClaimWrittenOff/CoverageReversed/ClaimClosed.v1``: leg 4.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from fbs_debitor.contracts.coverage import (
+    ClaimClosed,
+    ClaimCovered,
+    ClaimWrittenOff,
+    CoverageMessage,
+    CoverageReversed,
+)
 from fbs_debitor.contracts.registration import RegistrationAccepted, RegistrationRejected
 from fbs_debitor.contracts.tenants import MunicipalityConfigured, SortimentMapped
 from fbs_debitor.core.clock import Clock
-from fbs_debitor.library import registration, service
+from fbs_debitor.library import coverage, registration, service
 from fbs_debitor.library.store import KindMapping, MunicipalityCopy
 from fbs_debitor.messaging import Envelope, Router
 
 CONSUMER = "library"
+COVERAGE_BY_TYPE: dict[str, type[CoverageMessage]] = {
+    c.MESSAGE_TYPE: c for c in (ClaimCovered, ClaimWrittenOff, CoverageReversed, ClaimClosed)
+}
 
 
 def register(router: Router, clock: Clock) -> None:
@@ -51,6 +62,12 @@ def register(router: Router, clock: Clock) -> None:
         answer = RegistrationRejected.from_payload(envelope.payload)
         registration.registration_rejected(conn, clock, answer)
 
+    def on_coverage(conn: Connection, envelope: Envelope) -> None:
+        contract = COVERAGE_BY_TYPE[envelope.message_type]
+        coverage.apply_coverage(conn, clock, contract.from_payload(envelope.payload))
+
+    for contract in COVERAGE_BY_TYPE.values():
+        router.subscribe(contract.MESSAGE_TYPE, CONSUMER, on_coverage)
     router.subscribe(MunicipalityConfigured.MESSAGE_TYPE, CONSUMER, on_configured)
     router.subscribe(SortimentMapped.MESSAGE_TYPE, CONSUMER, on_mapped)
     router.subscribe(

@@ -73,6 +73,10 @@ class EventKind(StrEnum):
     REGISTERED = "registered"  # debtor accepted the ClaimRegistered
     CONFIRMED = "confirmed"  # debtor accepted a later message
     REJECTED = "rejected"  # debtor refused a message; text: its reason
+    COVERED = "covered"  # a payment in debtor covered the fee; amount: -x
+    WRITTEN_OFF = "written_off"  # debtor wrote the claim off; amount: -x
+    COVERAGE_REVERSED = "coverage_reversed"  # a payment was reversed; amount: +x
+    DEBTOR_CLOSED = "debtor_closed"  # debtor closed the claim (paid, written off, cancelled)
 
 
 class PaymentStatus(StrEnum):
