@@ -18,6 +18,8 @@ DOC = ROOT / "docs" / "benchmarks.md"
 SUITE: list[tuple[str, list[str]]] = [
     ("outbox", ["--messages", "20000"]),
     ("registration", ["--claims", "100000", "--steady-seconds", "10"]),
+    ("payments", ["--entries", "100000"]),
+    ("dunning", ["--claims", "200000"]),
 ]
 
 # metric -> (target, "min" if higher is better else "max", what the target means)
@@ -27,6 +29,11 @@ TARGETS: dict[str, dict[str, tuple[float, str, str]]] = {
         "claims_per_s": (3000, "min", ">= 3,000 claims/s in bulk (SQLite)"),
         "leg1_p99_ms": (250, "max", "leg-1 p99 < 250 ms at 100 claims/s"),
     },
+    "payments": {
+        "entries_per_s": (5000, "min", ">= 5,000 bank entries/s imported to PaymentReceived"),
+        "peak_rss_mb": (300, "max", "import peak memory < 300 MB"),
+    },
+    "dunning": {"claims_per_s": (20000, "min", ">= 20,000 claims/s in one dunning run (SQLite)")},
 }
 
 

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 REGISTRARS: list[str] = [
     "fbs_debitor.library.handlers",
     "fbs_debitor.debtor.handlers",
+    "fbs_debitor.payments.handlers",
 ]
 """Modules with ``register(router: Router, clock: Clock) -> None`` that subscribe a context's
 handlers; each context's scheduled jobs come from ``jobs(db, clock)`` if it has one."""

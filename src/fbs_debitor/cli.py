@@ -349,5 +349,172 @@ def library_move_old(
         )
 
 
+import_app = typer.Typer(
+    no_args_is_help=True, help="Payments in: bank files (camt.054 / camt.053)."
+)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("camt")
+def import_camt(
+    file: Annotated[str, typer.Argument(help="A camt.054 or camt.053 XML file.")],
+    municipality: Annotated[str, typer.Option("--municipality", help="Kommunekode, 3 digits.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and match only; change nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """Import a bank file: validate it against its XSD (refused whole if invalid, exit 2), match
+    each payment's FIK payment ID to the payable invoices and send the payments to debtor.
+    Importing the same file again is harmless: its entries are reported as duplicates."""
+    from pathlib import Path
+
+    from fbs_debitor.core.money import Money
+    from fbs_debitor.payments.bank import import_bank_file
+
+    path = Path(file)
+    if not path.is_file():
+        err_console.print(f"[red]no such file: {file}[/]")
+        raise typer.Exit(2)
+    system = _system(database)
+    try:
+        summary = import_bank_file(system.db, system.clock, municipality, path, dry_run=dry_run)
+    except DomainError as exc:
+        if as_json:
+            console.print_json(
+                json.dumps({"refused": True, "code": exc.code, "detail": exc.detail})
+            )
+        else:
+            err_console.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from exc
+    result = summary.to_json()
+    if as_json:
+        console.print_json(json.dumps(result))
+        return
+    table = Table("state", "payments")
+    for state in ("matched", "partly_matched", "unmatched", "duplicate", "reversed", "error"):
+        table.add_row(state, str(result[state]))
+    table.add_row("not booked (entries)", str(result["not_booked"]))
+    console.print(
+        f"{'dry run, nothing changed: ' if dry_run else ''}{result['file']} "
+        f"({result['document']}): {result['entries']} entries, {result['payments']} payments, "
+        f"{Money(result['total_ore'])} to debtor",
+        highlight=False,
+    )
+    console.print(table)
+    for error in result["errors"]:
+        console.print(f"[yellow]{error['entry_reference']}[/]: {error['reason']}", highlight=False)
+
+
+dunning_app = typer.Typer(
+    no_args_is_help=True, help="Debtor: invoicing, dunning (reminders, interest), write-offs."
+)
+letters_app = typer.Typer(
+    no_args_is_help=True, help="Debtor: the letter outbox (invoices, reminders)."
+)
+app.add_typer(dunning_app, name="dunning")
+app.add_typer(letters_app, name="letters")
+
+
+def _run_date(day: str | None) -> date | None:
+    """``--date`` as a date (None: today on the system's clock); exits 2 on a bad date."""
+    if day is None:
+        return None
+    try:
+        return date.fromisoformat(day)
+    except ValueError as exc:
+        err_console.print(f"[red]not a date (YYYY-MM-DD): {day}[/]")
+        raise typer.Exit(2) from exc
+
+
+@dunning_app.command("run")
+def dunning_run(
+    day: Annotated[
+        str | None, typer.Option("--date", help="Run date YYYY-MM-DD (default: today).")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option("--municipality", help="Only this kommunekode.")
+    ] = None,
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Write-offs by rule, interest and reminders as of DATE. Idempotent: running a date again
+    changes nothing."""
+    from fbs_debitor.debtor.dunning import run_dunning
+
+    on = _run_date(day)
+    system = _system(database)
+    on = on or system.clock.today()
+    with system.db.begin() as conn:
+        result = run_dunning(conn, system.clock, on, municipality)
+    summary = result.as_dict()
+    if as_json:
+        console.print_json(json.dumps(summary))
+        return
+    table = Table("figure", "value")
+    for key, value in summary.items():
+        table.add_row(key, str(value))
+    console.print(f"dunning run for {on.isoformat()}", highlight=False)
+    console.print(table)
+
+
+@dunning_app.command("invoice")
+def dunning_invoice(
+    day: Annotated[
+        str | None, typer.Option("--date", help="Run date YYYY-MM-DD (default: today).")
+    ] = None,
+    municipality: Annotated[
+        str | None, typer.Option("--municipality", help="Only this kommunekode.")
+    ] = None,
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Invoice uninvoiced claims: collected mode when due, and any claim immediate mode missed."""
+    from fbs_debitor.debtor.invoicing import run_invoicing
+
+    on = _run_date(day)
+    system = _system(database)
+    on = on or system.clock.today()
+    with system.db.begin() as conn:
+        result = run_invoicing(conn, system.clock, on, municipality)
+    summary = {
+        "on": on.isoformat(),
+        "invoices": result.invoices,
+        "claims": result.claims,
+        "municipalities": result.municipalities,
+        "skipped": result.skipped,
+    }
+    if as_json:
+        console.print_json(json.dumps(summary))
+    else:
+        console.print(
+            f"{result.invoices} invoice(s) for {result.claims} claim(s) on {on.isoformat()}",
+            highlight=False,
+        )
+
+
+@letters_app.command("deliver")
+def letters_deliver(
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", help="Folder for <kommunekode>/<id>.pdf (default FBS_DEBITOR_LETTER_DIR)."
+        ),
+    ] = None,
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+    limit: Annotated[int | None, typer.Option(help="Deliver at most this many.")] = None,
+) -> None:
+    """Render every pending letter as PDF into the folder and mark it delivered."""
+    from pathlib import Path
+
+    from fbs_debitor.debtor.letters_store import deliver_letters
+
+    system = _system(database)
+    folder = Path(out or system.settings.letter_dir)
+    n = deliver_letters(system.db, system.clock, folder, limit=limit)
+    console.print(f"delivered {n} letter(s) to {folder}", highlight=False)
+
+
 if __name__ == "__main__":
     app()

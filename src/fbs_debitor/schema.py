@@ -7,6 +7,7 @@ from fbs_debitor.core.db import metadata
 from fbs_debitor.debtor import store as _debtor_store  # noqa: F401 - registers the debtor tables
 from fbs_debitor.library import store as _library_store  # noqa: F401 - registers the library tables
 from fbs_debitor.messaging import store as _messaging_store
+from fbs_debitor.payments import store as _payments_store  # noqa: F401 - the payments tables
 from fbs_debitor.tenants import store as _tenants_store
 
 __all__ = ["metadata"]

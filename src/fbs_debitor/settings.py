@@ -27,5 +27,8 @@ class Settings(BaseSettings):
 
     backoff_max_s: float = 300.0
 
+    letter_dir: str = "letters"
+    """Where the letter delivery job writes letters as PDF (``<kommunekode>/<letter id>.pdf``)."""
+
     log_level: str = "INFO"
     log_json: bool = True

@@ -172,7 +172,6 @@ class Leg1Machine(RuleBasedStateMachine):
             result = reconcile(conn, K)
             guard = debtor.check_ledger(conn, K)
             n_postings = conn.execute(select(func.count()).select_from(postings)).scalar_one()
-            fees_open = [f for f in library.open_claims_by_id(conn, K)]
             dead = conn.execute(
                 select(func.count()).select_from(outbox).where(outbox.c.status != "sent")
             ).scalar_one()

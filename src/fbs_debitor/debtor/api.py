@@ -10,7 +10,8 @@ answer) or ``duplicate`` (the message id was applied before; nothing changed). A
 request is a 422 problem.
 
 ``staff_router`` (``/api/v1/{kommunekode}``): a debtor's account and one claim (CPR masked),
-and the ledger guard.
+the ledger guard; the debtor rules (``GET/PUT /debtor-rules``), the letters (list and PDF), a
+payment agreement and the deceased flag of a debtor, and write-off by hand.
 
 Authentication and roles are applied where the routers are mounted (``web.app.MOUNTS``); the
 service endpoint has no kommunekode in its path, so it compares the payload's municipality with
@@ -22,12 +23,13 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
+from datetime import date
 from functools import cache
-from typing import Any, Protocol, cast
+from typing import Annotated, Any, Protocol, cast
 
 import pydantic
 import xmlschema
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from lxml import etree
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
@@ -38,7 +40,11 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.errors import ConflictError, ForbiddenError, ValidationError
 from fbs_debitor.debtor import service
+from fbs_debitor.debtor.agreements import mark_deceased, set_payment_agreement
+from fbs_debitor.debtor.letters_store import letter_pdf, list_letters
 from fbs_debitor.debtor.model import Outcome, describe_contract_error
+from fbs_debitor.debtor.rules_store import get_rules, put_rules, rules_document
+from fbs_debitor.debtor.writeoff import write_off_by_hand
 
 integration_router = APIRouter(tags=["debtor integration"])
 staff_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["debtor"])
@@ -233,9 +239,12 @@ def post_registration(
 
 @staff_router.get("/debtors/{debtor_id}")
 def get_debtor(kommunekode: str, debtor_id: str, request: Request) -> dict[str, Any]:
-    """A debtor's account (CPR 10 digits or CVR 8): claims, balances, postings, events."""
-    with _system(request).db.connect() as conn:
-        return service.account_view(conn, kommunekode, debtor_id)
+    """A debtor's account (CPR 10 digits or CVR 8): claims, balances, postings, events,
+    invoices (payment ID, code line, due date, SRB, amount due), reminders, letters, payment
+    agreement. The CPR is masked."""
+    system = _system(request)
+    with system.db.connect() as conn:
+        return service.account_view(conn, kommunekode, debtor_id, system.clock.today())
 
 
 @staff_router.get("/claims/{claim_id}")
@@ -251,3 +260,133 @@ def get_ledger_check(kommunekode: str, request: Request) -> dict[str, Any]:
     with _system(request).db.connect() as conn:
         problems = service.check_ledger(conn, kommunekode)
     return {"ok": not problems, "problems": problems}
+
+
+# -- invoicing and dunning (leg 2) ------------------------------------------------------------------
+
+_MAX_ID = 2**63 - 1
+"""The largest BIGINT: ids and amounts beyond it are refused (422) before they reach the database."""
+
+
+@staff_router.get("/debtor-rules")
+def get_debtor_rules(kommunekode: str, request: Request) -> dict[str, Any]:
+    """The municipality's debtor rules (the defaults if none were set)."""
+    with _system(request).db.connect() as conn:
+        return rules_document(get_rules(conn, kommunekode))
+
+
+@staff_router.put("/debtor-rules")
+def put_debtor_rules(
+    kommunekode: str,
+    request: Request,
+    body: dict[str, Any] = Body(  # noqa: B008 - FastAPI's way to declare a body
+        ..., description="The whole DebtorRules document; fields left out take their defaults"
+    ),
+) -> dict[str, Any]:
+    """Replace the municipality's debtor rules. Settings beyond the legal limits (gebyrloven § 2,
+    renteloven § 9 b) are refused with 422 and the limit in words."""
+    system = _system(request)
+    with system.db.begin() as conn:
+        return rules_document(put_rules(conn, system.clock, kommunekode, body))
+
+
+@staff_router.get("/letters")
+def get_letters(
+    kommunekode: str,
+    request: Request,
+    status: Annotated[str | None, Query(pattern="^(pending|delivered)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
+) -> dict[str, Any]:
+    """The letters (invoices and reminders) of the municipality, newest first; debtor masked."""
+    with _system(request).db.connect() as conn:
+        found = list_letters(conn, kommunekode, status=status, limit=limit, offset=offset)
+    return {"letters": found}
+
+
+@staff_router.get(
+    "/letters/{letter_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The letter as PDF"}},
+)
+def get_letter_pdf(
+    kommunekode: str, letter_id: Annotated[int, Path(ge=1, le=_MAX_ID)], request: Request
+) -> Response:
+    """One letter rendered as PDF now, with its FIK payment slip."""
+    with _system(request).db.connect() as conn:
+        pdf = letter_pdf(conn, kommunekode, letter_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{kommunekode}-{letter_id}.pdf"'},
+    )
+
+
+class PaymentAgreementRequest(pydantic.BaseModel):
+    """A payment agreement: no reminders for the account until (and including) ``until``."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    until: date
+    note: str = pydantic.Field(default="", max_length=2000)
+
+
+@staff_router.post("/debtors/{debtor_id}/payment-agreement")
+def post_payment_agreement(
+    kommunekode: str, debtor_id: str, body: PaymentAgreementRequest, request: Request
+) -> dict[str, Any]:
+    """Record a payment agreement for the debtor (the newest replaces any earlier one)."""
+    system = _system(request)
+    with system.db.begin() as conn:
+        return set_payment_agreement(
+            conn, system.clock, kommunekode, debtor_id, until=body.until, note=body.note
+        )
+
+
+class DeceasedRequest(pydantic.BaseModel):
+    """The date of death (default: today)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    on: date | None = None
+
+
+@staff_router.post("/debtors/{debtor_id}/deceased")
+def post_deceased(
+    kommunekode: str, debtor_id: str, request: Request, body: DeceasedRequest | None = None
+) -> dict[str, Any]:
+    """Flag the debtor as deceased: the next dunning run writes the account's claims off."""
+    system = _system(request)
+    with system.db.begin() as conn:
+        return mark_deceased(
+            conn, system.clock, kommunekode, debtor_id, on=None if body is None else body.on
+        )
+
+
+class WriteOffRequest(pydantic.BaseModel):
+    """A write-off by hand: the amount (default: the whole balance), why and who."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    reason: str = pydantic.Field(min_length=1, max_length=500)
+    by: str = pydantic.Field(min_length=1, max_length=100)
+
+
+@staff_router.post("/claims/{claim_id}/write-off")
+def post_write_off(
+    kommunekode: str, claim_id: str, body: WriteOffRequest, request: Request
+) -> dict[str, Any]:
+    """Write (part of) a claim off by hand; ClaimWrittenOff (and ClaimClosed at zero) go to the
+    library through the outbox."""
+    system = _system(request)
+    with system.db.begin() as conn:
+        return write_off_by_hand(
+            conn,
+            system.clock,
+            kommunekode,
+            claim_id,
+            amount_ore=body.amount_ore,
+            reason=body.reason,
+            by=body.by,
+        )

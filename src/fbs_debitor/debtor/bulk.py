@@ -5,7 +5,9 @@
 the two paths to the same state), but writes each run of consecutive ``ClaimRegistered`` with one
 lookup per table and one multi-row statement per table (executemany / insertmanyvalues). Any other
 message is applied by the single path in its place in the order, after the run before it. The
-answers go out after the whole batch (they are unordered anyway).
+answers go out after the whole batch (they are unordered anyway). In immediate invoicing mode the
+run's invoices, letters and InvoiceIssued messages are written set-based too (one statement per
+table), before the claims, whose rows then carry their invoice id.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import service, store
+from fbs_debitor.debtor.invoicing import NewClaim, invoice_on_registration
 from fbs_debitor.debtor.model import Outcome, accepted, check_registration, claim_exists, refused
 from fbs_debitor.messaging.outbox import wall_now
 
@@ -130,6 +133,20 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
         if (p.message.municipality, p.debtor.value) not in account_ids
     }
     account_ids.update(store.insert_accounts(conn, list(new_accounts.values())))
+    invoice_ids = invoice_on_registration(  # immediate mode: one invoice per claim, set-based
+        conn,
+        clock,
+        [
+            NewClaim(
+                p.message,
+                account_ids[(p.message.municipality, p.debtor.value)],
+                p.message.debtor.id_type,
+                p.debtor.value,
+                p.kind,
+            )
+            for p in creating
+        ],
+    )
     wall = wall_now()
     claim_pks = store.insert_claims(
         conn,
@@ -143,6 +160,7 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
                 if p.item.enqueued_at is None
                 else max(0, (wall - p.item.enqueued_at) // _ONE_MS),
                 sequence=p.item.sequence,
+                invoice_id=invoice_ids.get((p.message.municipality, p.message.claim_id)),
             )
             for p in creating
         ],

@@ -6,9 +6,16 @@
 * ``tenants.MunicipalityConfigured.v1``: keep debtor's copy of the municipality's set-up.
 
 Anything else a handler raises (a database error) makes the worker retry the message.
+
+Scheduled jobs (:func:`jobs`, run by ``serve``): the invoicing run (collected mode, catch-up), the
+dunning run and the letter delivery. Each run is idempotent for its date, so running them hourly
+(letters: every minute) is harmless; each municipality gets a transaction of its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
 
 import pydantic
 from sqlalchemy import Connection
@@ -16,12 +23,20 @@ from sqlalchemy import Connection
 from fbs_debitor.contracts.registration import BY_TYPE, REGISTRATION_MESSAGES
 from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.db import Database
 from fbs_debitor.debtor import service
 from fbs_debitor.debtor.bulk import Incoming, apply_registrations_bulk
+from fbs_debitor.debtor.dunning import DunningResult, run_dunning
+from fbs_debitor.debtor.invoicing import InvoicingResult, run_invoicing
+from fbs_debitor.debtor.letters_store import deliver_letters
+from fbs_debitor.debtor.rules_store import billing_municipalities
 from fbs_debitor.messaging import Envelope, Handler, Router
 from fbs_debitor.messaging.router import BatchHandler
+from fbs_debitor.settings import Settings
 
 CONSUMER = service.CONSUMER
+LETTERS_PER_TICK = 500
+"""Letters the scheduled delivery renders per run (a PDF takes a few tens of milliseconds)."""
 
 
 def registration_handler(clock: Clock) -> Handler:
@@ -101,3 +116,46 @@ def register(router: Router, clock: Clock) -> None:
     for contract in REGISTRATION_MESSAGES:
         router.subscribe(contract.MESSAGE_TYPE, CONSUMER, on_registration, batch=on_run)
     router.subscribe(MunicipalityConfigured.MESSAGE_TYPE, CONSUMER, config_handler(clock))
+
+
+def invoicing_job(db: Database, clock: Clock) -> InvoicingResult:
+    """Run the invoicing of today for every municipality, each in a transaction of its own."""
+    on = clock.today()
+    total = InvoicingResult(on=on)
+    with db.connect() as conn:
+        municipalities = billing_municipalities(conn)
+    for m in municipalities:
+        with db.begin() as conn:
+            r = run_invoicing(conn, clock, on, m)
+        total = InvoicingResult(
+            on=on,
+            invoices=total.invoices + r.invoices,
+            claims=total.claims + r.claims,
+            municipalities=total.municipalities + r.municipalities,
+            skipped=total.skipped + r.skipped,
+        )
+    return total
+
+
+def dunning_job(db: Database, clock: Clock) -> list[DunningResult]:
+    """Run the dunning of today for every municipality, each in a transaction of its own."""
+    on = clock.today()
+    with db.connect() as conn:
+        municipalities = billing_municipalities(conn)
+    results = []
+    for m in municipalities:
+        with db.begin() as conn:
+            results.append(run_dunning(conn, clock, on, m))
+    return results
+
+
+def jobs(db: Database, clock: Clock) -> list[tuple[str, float, Callable[[], object]]]:
+    """The debtor's scheduled jobs: (name, interval in seconds, job)."""
+    letter_dir = Path(Settings().letter_dir)
+    return [
+        ("invoicing", 3600.0, lambda: invoicing_job(db, clock)),
+        ("dunning", 3600.0, lambda: dunning_job(db, clock)),
+        # at most LETTERS_PER_TICK a minute, so a large run's letters drain over the following
+        # ticks instead of one endless call
+        ("letters", 60.0, lambda: deliver_letters(db, clock, letter_dir, limit=LETTERS_PER_TICK)),
+    ]

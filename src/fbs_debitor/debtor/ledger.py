@@ -12,6 +12,7 @@ It also reads whole records (:class:`~fbs_debitor.debtor.model.Claim`, ``Account
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
@@ -21,6 +22,8 @@ from fbs_debitor.core.errors import NotFoundError
 from fbs_debitor.core.ids import parse_debtor_id
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import store
+from fbs_debitor.debtor.billing_guard import check_billing
+from fbs_debitor.debtor.billing_view import account_billing
 from fbs_debitor.debtor.model import (
     FEE_KINDS,
     Account,
@@ -218,8 +221,12 @@ def _debtor_dict(account: Account) -> dict[str, Any]:
     return {"debtor": account.masked, "id_type": account.id_type.value}
 
 
-def account_view(conn: Connection, municipality: str, debtor_id: str) -> dict[str, Any]:
-    """The debtor's account: its claims with balances, postings and events; the CPR masked.
+def account_view(
+    conn: Connection, municipality: str, debtor_id: str, today: date | None = None
+) -> dict[str, Any]:
+    """The debtor's account: its claims with balances, postings and events, its invoices (with
+    the amount due derived from the claims), reminders, letters, payment agreement (``active``
+    as of ``today``, if given) and balance; the CPR masked.
 
     ``debtor_id`` is a CPR (10 digits) or a CVR (8 digits). Raises ValidationError for a
     malformed number and NotFoundError when the municipality has no account for it.
@@ -244,6 +251,7 @@ def account_view(conn: Connection, municipality: str, debtor_id: str) -> dict[st
         "balance_ore": total.ore,
         "balance": total.to_json_str(),
         "claims": views,
+        **account_billing(conn, municipality, account_id, today),
     }
 
 
@@ -299,7 +307,9 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
     Checked: every claim has its charge posting; a cancelled, paid or written-off claim stands at
     zero; no claim stands below zero; every posting has the sign its kind demands, a reversal
     names a posting of the opposite sign and nothing else names one; postings and accounts belong
-    to the claim's municipality.
+    to the claim's municipality; and the checks of invoicing and dunning
+    (:func:`~fbs_debitor.debtor.billing_guard.check_billing`: reminder fees and interest with
+    their postings, write-offs with their reasons, invoices of the right debtor).
     """
     problems: list[str] = []
 
@@ -369,7 +379,7 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
         )
     ):
         problems.append(f"{m}/{cid}: claim on another municipality's account")
-    return problems
+    return problems + check_billing(conn, municipality)
 
 
 def principal_balances(conn: Connection, municipality: str) -> dict[str, int]:
@@ -379,6 +389,11 @@ def principal_balances(conn: Connection, municipality: str) -> dict[str, int]:
     This is the amount the library shows on the fee; reconciliation compares the two. Postings
     that settle fees (a later issue's allocation) must carry a kind of their own or be counted
     here accordingly.
+
+    A write-off or cancellation takes the whole balance, reminder fees and interest included, in
+    one posting, and settles the principal first: what it takes beyond the principal settles
+    debtor's own fees, so the principal stops at zero. The library does the same with a
+    ClaimWrittenOff (it lowers the fee by the amount and stops at zero), so the two agree.
     """
     fee_kinds = [k.value for k in FEE_KINDS]
     rows = conn.execute(
@@ -392,4 +407,4 @@ def principal_balances(conn: Connection, municipality: str) -> dict[str, int]:
         .where(claims.c.municipality == municipality)
         .group_by(claims.c.id, claims.c.claim_id)
     )
-    return {claim_id: int(total) for claim_id, total in rows}
+    return {claim_id: max(0, int(total)) for claim_id, total in rows}

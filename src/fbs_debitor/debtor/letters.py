@@ -57,6 +57,8 @@ class Letter:
     code_line: the FIK line ``+71<payment id+creditor<``.
     reminder_number: 1, 2, ... for reminders; None for the invoice.
     announces_collection: the letter tells the debtor the claim goes to the state debt collector.
+    pay_by: a reminder's new date to pay by (the SRB stays the invoice's and has passed); None on
+        an invoice, where the SRB is the date to pay by.
     """
 
     kind: str
@@ -73,6 +75,7 @@ class Letter:
     announces_collection: bool = False
     reference: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    pay_by: date | None = None
 
     @property
     def total(self) -> Money:

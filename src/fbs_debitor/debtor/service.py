@@ -14,6 +14,11 @@ The read side (account and claim views, balances, the ledger guard) lives in
 
 Free texts from the library (reasons) are stored with any CPR in them masked.
 
+Leg 2 starts here too: in the municipality's ``immediate`` invoicing mode a new claim is invoiced
+in the transaction that registers it (:func:`~fbs_debitor.debtor.invoicing.invoice_on_registration`),
+and a claim that moves to another debtor leaves its invoice for one to the new debtor
+(:func:`~fbs_debitor.debtor.invoicing.reinvoice_moved_claim`).
+
 Ordering: the worker applies the messages of one claim in their sequence order. A refused
 ClaimRegistered leaves no claim, so a corrected ClaimRegistered with a later sequence is accepted.
 """
@@ -43,6 +48,7 @@ from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import store
+from fbs_debitor.debtor.invoicing import NewClaim, invoice_on_registration, reinvoice_moved_claim
 from fbs_debitor.debtor.ledger import (
     account_view,
     check_ledger,
@@ -229,6 +235,8 @@ def _register(
         account_id = store.insert_account(
             conn, msg.municipality, msg.debtor.id_type, debtor.value, now
         )
+    new = NewClaim(msg, account_id, msg.debtor.id_type, debtor.value, kind)
+    invoice_ids = invoice_on_registration(conn, clock, [new])  # immediate mode only
     store.insert_registered_claim(
         conn,
         msg,
@@ -238,6 +246,7 @@ def _register(
         leg1_ms=None if enqueued_at is None else max(0, (wall_now() - enqueued_at) // _ONE_MS),
         sequence=sequence,
         message_id=message_id,
+        invoice_id=invoice_ids.get((msg.municipality, msg.claim_id)),
     )
     return accepted(msg, message_id, amount)
 
@@ -322,6 +331,7 @@ def _change_debtor(
         )
     if account_id != state.account_id:
         _touch(conn, state.id, sequence, account_id=account_id)
+        reinvoice_moved_claim(conn, clock, msg.municipality, state.id)
         detail = {
             "old_debtor": mask_debtor_id(state.id_type, state.debtor_id),
             "new_debtor": mask_debtor_id(msg.debtor.id_type, debtor.value),

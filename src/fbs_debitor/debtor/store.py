@@ -34,12 +34,21 @@ from sqlalchemy import (
     bindparam,
     func,
     select,
-    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fbs_debitor.contracts.registration import ClaimKind, ClaimRegistered
 from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.debtor.billing_tables import (
+    invoice_runs,
+    invoices,
+    letters,
+    payment_agreements,
+    payment_sequences,
+    reminders,
+    rules,
+    write_offs,
+)
 from fbs_debitor.debtor.model import (
     ClaimStatus,
     Outcome,
@@ -70,6 +79,8 @@ accounts = Table(
     # the full number: invoices and PSRM need it; never shown unmasked
     Column("debtor_id", String(10), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # set by staff: the debtor died; the next dunning run writes the account's claims off
+    Column("deceased_on", Date, nullable=True),
     UniqueConstraint("municipality", "debtor_id"),
 )
 
@@ -95,10 +106,15 @@ claims = Table(
     Column("registered_at", UtcDateTime, nullable=False),
     Column("leg1_ms", BigInteger, nullable=True),
     Column("last_applied_sequence", Integer, nullable=True),
+    # the invoice the claim is on (None: not invoiced yet)
+    Column("invoice_id", ID, ForeignKey("debtor_invoice.id"), nullable=True),
+    # the last per-claim sequence used for coverage messages to the library (0: none sent)
+    Column("coverage_sequence", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("municipality", "claim_id"),
 )
 Index("ix_debtor_claim_account", claims.c.account_id)
 Index("ix_debtor_claim_status", claims.c.municipality, claims.c.status)
+Index("ix_debtor_claim_invoice", claims.c.invoice_id)
 
 # The append-only ledger: one row per money event on a claim; rows are never updated.
 postings = Table(
@@ -114,6 +130,8 @@ postings = Table(
     Column("effective_on", Date, nullable=False),
     Column("message_id", String(36), nullable=True),
     Column("note", Text, nullable=False),
+    # reminder_fee postings only: the reminder that charged the fee
+    Column("reminder_id", ID, ForeignKey("debtor_reminder.id"), nullable=True),
 )
 Index("ix_debtor_posting_claim", postings.c.claim_pk)
 
@@ -247,8 +265,10 @@ def claim_row(
     registered_at: datetime,
     leg1_ms: int | None,
     sequence: int | None,
+    invoice_id: int | None = None,
 ) -> dict[str, Any]:
-    """The ``debtor_claim`` row (without ``id``) of a new open claim from its registration."""
+    """The ``debtor_claim`` row (without ``id``) of a new open claim from its registration
+    (``invoice_id``: the invoice immediate mode issued for it, if any)."""
     return {
         "municipality": msg.municipality,
         "claim_id": msg.claim_id,
@@ -267,6 +287,8 @@ def claim_row(
         "registered_at": registered_at,
         "leg1_ms": leg1_ms,
         "last_applied_sequence": sequence,
+        "invoice_id": invoice_id,
+        "coverage_sequence": 0,
     }
 
 
@@ -298,6 +320,7 @@ def insert_registered_claim(
     leg1_ms: int | None,
     sequence: int | None,
     message_id: str,
+    invoice_id: int | None = None,
 ) -> int:
     """Insert a new open claim from its registration and its charge posting; returns the
     claim's database id."""
@@ -308,6 +331,7 @@ def insert_registered_claim(
         registered_at=registered_at,
         leg1_ms=leg1_ms,
         sequence=sequence,
+        invoice_id=invoice_id,
     )
     pk = conn.execute(_INSERT_CLAIM, row).inserted_primary_key
     assert pk is not None
@@ -322,24 +346,43 @@ Key = tuple[str, str]
 """(municipality, number or claim id): the natural key of an account or a claim."""
 
 
+def _by_municipality(keys: set[Key]) -> dict[str, list[str]]:
+    """The second halves of ``keys`` per municipality."""
+    out: dict[str, list[str]] = {}
+    for municipality, value in keys:
+        out.setdefault(municipality, []).append(value)
+    return out
+
+
 def existing_claims(conn: Connection, keys: set[Key]) -> set[Key]:
-    """Which of the (municipality, claim id) pairs exist already."""
-    if not keys:
-        return set()
-    pair = tuple_(claims.c.municipality, claims.c.claim_id)
-    rows = conn.execute(select(claims.c.municipality, claims.c.claim_id).where(pair.in_(keys)))
-    return {(m, c) for m, c in rows}
+    """Which of the (municipality, claim id) pairs exist already.
+
+    One query per municipality with ``municipality = :m AND claim_id IN (...)``: PostgreSQL
+    plans a row-value ``(municipality, claim_id) IN (...)`` list of thousands as a scan of the
+    whole table, which made every batch slower than the last."""
+    found: set[Key] = set()
+    for municipality, ids in _by_municipality(keys).items():
+        rows = conn.execute(
+            select(claims.c.claim_id).where(
+                claims.c.municipality == municipality, claims.c.claim_id.in_(ids)
+            )
+        )
+        found.update((municipality, c) for (c,) in rows)
+    return found
 
 
 def account_ids(conn: Connection, keys: set[Key]) -> dict[Key, int]:
-    """The account ids of those (municipality, debtor number) pairs that have an account."""
-    if not keys:
-        return {}
-    pair = tuple_(accounts.c.municipality, accounts.c.debtor_id)
-    rows = conn.execute(
-        select(accounts.c.municipality, accounts.c.debtor_id, accounts.c.id).where(pair.in_(keys))
-    )
-    return {(m, d): int(i) for m, d, i in rows}
+    """The account ids of those (municipality, debtor number) pairs that have an account (one
+    query per municipality, as in :func:`existing_claims`)."""
+    found: dict[Key, int] = {}
+    for municipality, numbers in _by_municipality(keys).items():
+        rows = conn.execute(
+            select(accounts.c.debtor_id, accounts.c.id).where(
+                accounts.c.municipality == municipality, accounts.c.debtor_id.in_(numbers)
+            )
+        )
+        found.update(((municipality, d), int(i)) for d, i in rows)
+    return found
 
 
 def insert_accounts(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
@@ -404,3 +447,16 @@ def claim_state(conn: Connection, municipality: str, claim_id: str) -> Any:
     """The claim's ``id``, ``account_id``, ``status``, ``balance_ore`` and its debtor's
     ``id_type`` and ``debtor_id``; None if the claim does not exist. One query."""
     return conn.execute(_CLAIM_STATE, {"municipality": municipality, "claim_id": claim_id}).first()
+
+
+BILLING_TABLES = (
+    rules,
+    payment_sequences,
+    invoices,
+    invoice_runs,
+    reminders,
+    letters,
+    payment_agreements,
+    write_offs,
+)
+"""The tables of invoicing and dunning (defined in :mod:`~fbs_debitor.debtor.billing_tables`)."""

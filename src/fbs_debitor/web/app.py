@@ -21,6 +21,8 @@ MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("fbs_debitor.library.fbs_api", "router", ("library", "integration")),
     ("fbs_debitor.debtor.api", "integration_router", ("integration", "library")),
     ("fbs_debitor.debtor.api", "staff_router", ("debtor-staff", "ops")),
+    ("fbs_debitor.payments.api", "register_router", ("cash-register",)),
+    ("fbs_debitor.payments.api", "bank_router", ("debtor-staff", "integration")),
 ]
 """Where each context's routes are mounted and which roles may call them. Authentication and the
 municipality check happen here, at the edge, so that the contexts stay free of it."""

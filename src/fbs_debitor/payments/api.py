@@ -1,0 +1,190 @@
+"""HTTP for the payment channels (thin: the work is in ``bank``, ``register`` and ``service``).
+
+* ``register_router`` (role ``cash-register``): the till looks up payable invoices and pays them;
+* ``bank_router`` (roles ``debtor-staff``, ``integration``): bank files in, bank entries out.
+
+Amounts in requests: ``amount`` as text in kroner ("12,50") or ``amount_ore`` as an integer, at
+most one of them. Amounts in responses: ``<name>_ore`` (int) and ``<name>`` (Danish display text).
+Authentication and the municipality check happen where the routers are mounted.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from starlette.concurrency import run_in_threadpool
+
+from fbs_debitor.core.errors import ValidationError
+from fbs_debitor.core.money import Money
+from fbs_debitor.payments import bank, register, service
+from fbs_debitor.payments.model import clean_text
+
+register_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["cash register"])
+bank_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["bank"])
+
+
+def _system(request: Request) -> Any:
+    return request.app.state.system
+
+
+class PaymentIn(BaseModel):
+    """A payment at the till (KOMBIT: ForetagIndbetaling)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    receipt: str | None = Field(
+        None, max_length=100, description="Receipt number; or the Idempotency-Key header"
+    )
+    debtor: str = Field(description="The payer's CPR or CVR number")
+    invoice_ids: list[str] = Field(default_factory=list, description="Invoices chosen")
+    payment_ids: list[str] = Field(
+        default_factory=list, description="Invoices chosen by the FIK payment ID on the slip"
+    )
+    claim_ids: list[str] = Field(
+        default_factory=list, description="Some of the chosen invoices' claims (empty: all)"
+    )
+    amount: str | None = Field(None, description='Kroner as text: "12,50"; default: all due')
+    amount_ore: StrictInt | None = Field(None, description="Øre as an integer: 1250")
+
+    def money(self) -> Money | None:
+        if self.amount is not None and self.amount_ore is not None:
+            raise ValidationError(
+                "give the amount as amount (kroner, text) or as amount_ore (integer), not both",
+                code="invalid-amount",
+            )
+        if self.amount is not None:
+            return Money.parse(self.amount)
+        if self.amount_ore is not None:
+            return Money(self.amount_ore)
+        return None
+
+
+def _receipt(body: PaymentIn, header: str | None) -> str:
+    if body.receipt and header and body.receipt != header:
+        raise ValidationError(
+            "the receipt field and the Idempotency-Key header differ", code="invalid-receipt"
+        )
+    receipt = body.receipt or header
+    if not receipt:
+        raise ValidationError(
+            "a receipt number is required: the receipt field or the Idempotency-Key header",
+            code="receipt-required",
+        )
+    return receipt
+
+
+# -- cash register -------------------------------------------------------------------------------
+
+
+@register_router.get("/payable")
+def get_payable(
+    kommunekode: str,
+    request: Request,
+    debtor: Annotated[str, Query(description="CPR or CVR number of the payer")],
+    payment_id: Annotated[
+        str | None, Query(description="FIK payment ID from the slip (required for a CPR)")
+    ] = None,
+) -> dict[str, Any]:
+    """The debtor's payable invoices (from the channels' copy), oldest due date first."""
+    system = _system(request)
+    with system.db.connect() as conn:
+        invoices = service.payable_for_debtor(conn, system.clock, kommunekode, debtor, payment_id)
+    total = Money(sum(i["amount_due_ore"] for i in invoices))
+    return {
+        "debtor": service.masked_debtor(debtor)[0],
+        "invoices": invoices,
+        "total_due_ore": total.ore,
+        "total_due": str(total),
+    }
+
+
+@register_router.post("/payments", status_code=201)
+def post_payment(
+    kommunekode: str,
+    body: PaymentIn,
+    request: Request,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> dict[str, Any]:
+    """Pay chosen invoices at the till; the same receipt again answers the same payment."""
+    system = _system(request)
+    payment = register.RegisterPayment(
+        receipt=_receipt(body, idempotency_key),
+        debtor=body.debtor,
+        invoice_ids=tuple(body.invoice_ids),
+        payment_ids=tuple(body.payment_ids),
+        claim_ids=tuple(body.claim_ids),
+        amount=body.money(),
+    )
+    with system.db.begin() as conn:
+        answer = register.pay_at_register(conn, system.clock, kommunekode, payment)
+    if answer["replayed"]:
+        response.headers["Idempotent-Replayed"] = "true"
+    return answer
+
+
+# -- bank files ----------------------------------------------------------------------------------
+
+
+@bank_router.post("/bank-files")
+async def post_bank_file(
+    kommunekode: str,
+    request: Request,
+    dry_run: Annotated[bool, Query(description="Check and match only; change nothing")] = False,
+    filename: Annotated[str | None, Query(max_length=255)] = None,
+) -> dict[str, Any]:
+    """Import a camt.054 / camt.053 file sent as the raw request body (``application/xml``).
+    Answers the import summary; a file that is not valid is refused whole (422)."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/"):
+        raise ValidationError(
+            "send the file as the raw request body (Content-Type: application/xml), not as "
+            "multipart form data",
+            code="raw-body-required",
+        )
+    system = _system(request)
+    with tempfile.TemporaryDirectory(prefix="fbsd-camt-") as folder:
+        path = Path(folder) / "upload.xml"
+        size = 0
+        with path.open("wb") as spool:
+            async for block in request.stream():
+                size += len(block)
+                spool.write(block)
+        if size == 0:
+            raise ValidationError("the request body is empty: send the bank file", code="empty")
+        summary = await run_in_threadpool(
+            bank.import_bank_file,
+            system.db,
+            system.clock,
+            kommunekode,
+            path,
+            filename=clean_text(filename, "filename", 255) if filename else "upload.xml",
+            dry_run=dry_run,
+        )
+    return summary.to_json()
+
+
+@bank_router.get("/bank-entries")
+def get_bank_entries(
+    kommunekode: str,
+    request: Request,
+    state: Annotated[
+        str | None, Query(description="matched, partly_matched, unmatched, reversed, error")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after_id: Annotated[int, Query(ge=0, lt=2**63, description="Page on after this entry id")] = 0,
+) -> dict[str, Any]:
+    """The bank entries, in import order; ``state=unmatched`` and ``state=error`` are the money
+    waiting for a person."""
+    with _system(request).db.connect() as conn:
+        entries = service.list_bank_entries(
+            conn, kommunekode, state=state, limit=limit, after_id=after_id
+        )
+    return {
+        "entries": entries,
+        "next_after_id": entries[-1]["id"] if len(entries) == limit else None,
+    }

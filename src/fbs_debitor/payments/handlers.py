@@ -1,0 +1,42 @@
+"""Incoming contracts -> service calls (consumer ``payments``).
+
+* ``coverage.InvoiceIssued.v1``: the invoice becomes payable in the channels (leg 2 ends here;
+  runs of them go through one insert, the worker's fast path);
+* ``coverage.InvoiceUpdated.v1``: the copy's amount due and status follow debtor's;
+* ``payment.PaymentAllocated.v1``: debtor's outcome on our bank entry or register payment.
+
+A handler that raises (a database error, an update that overtook its invoice) is retried by the
+worker.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from fbs_debitor.contracts.coverage import InvoiceIssued, InvoiceUpdated
+from fbs_debitor.contracts.payment import PaymentAllocated
+from fbs_debitor.core.clock import Clock
+from fbs_debitor.messaging import Envelope, Router
+from fbs_debitor.payments import service
+
+CONSUMER = service.CONSUMER
+
+
+def register(router: Router, clock: Clock) -> None:
+    """Subscribe this context's handlers."""
+
+    def on_issued(conn: Connection, envelope: Envelope) -> None:
+        service.invoices_issued(conn, [InvoiceIssued.from_payload(envelope.payload)])
+
+    def on_issued_run(conn: Connection, envelopes: list[Envelope]) -> None:
+        service.invoices_issued(conn, [InvoiceIssued.from_payload(e.payload) for e in envelopes])
+
+    def on_updated(conn: Connection, envelope: Envelope) -> None:
+        service.invoice_updated(conn, InvoiceUpdated.from_payload(envelope.payload))
+
+    def on_allocated(conn: Connection, envelope: Envelope) -> None:
+        service.payment_allocated(conn, clock, PaymentAllocated.from_payload(envelope.payload))
+
+    router.subscribe(InvoiceIssued.MESSAGE_TYPE, CONSUMER, on_issued, batch=on_issued_run)
+    router.subscribe(InvoiceUpdated.MESSAGE_TYPE, CONSUMER, on_updated)
+    router.subscribe(PaymentAllocated.MESSAGE_TYPE, CONSUMER, on_allocated)

@@ -1,0 +1,370 @@
+"""Tables and queries of the payments context.
+
+Every table carries its ``municipality``; money is integer øre (BigInteger).
+
+* ``payments_payable``: the channels' copy of payable invoices (from ``coverage.InvoiceIssued``
+  and ``coverage.InvoiceUpdated``, never written by hand);
+* ``payments_bank_file``: one row per imported bank file (unique by its SHA-256, so importing
+  the same file again adds nothing);
+* ``payments_bank_entry``: one row per payment found in a bank file, unique by its bank key,
+  with its state and, once debtor has answered, the allocation;
+* ``payments_register_payment``: payments at a cash register, unique by receipt number.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Row,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
+
+from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.payments.model import Payable
+
+_ID = BigInteger().with_variant(Integer, "sqlite")
+
+payables = Table(
+    "payments_payable",
+    metadata,
+    Column("municipality", String(3), primary_key=True),
+    Column("invoice_id", String(40), primary_key=True),
+    Column("payment_id", String(16), nullable=False),
+    Column("creditor_number", String(8), nullable=False),
+    Column("debtor_id_masked", String(20), nullable=False),
+    Column("amount_ore", BigInteger, nullable=False),
+    Column("amount_due_ore", BigInteger, nullable=False),
+    # open | paid | closed
+    Column("status", String(10), nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("last_timely_payment_date", Date, nullable=False),
+    Column("claim_ids", Text, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("municipality", "payment_id"),
+)
+Index("ix_payments_payable_debtor", payables.c.municipality, payables.c.debtor_id_masked)
+
+bank_files = Table(
+    "payments_bank_file",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("municipality", String(3), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("document", String(20), nullable=False),
+    # importing -> done
+    Column("status", String(12), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("summary", Text, nullable=True),
+    Column("imported_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    UniqueConstraint("municipality", "sha256"),
+)
+
+bank_entries = Table(
+    "payments_bank_entry",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("municipality", String(3), nullable=False),
+    Column("entry_key", String(120), nullable=False),
+    Column("file_id", _ID, ForeignKey("payments_bank_file.id"), nullable=False),
+    # matched | partly_matched | unmatched | reversed | error (duplicates are not stored)
+    Column("state", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("record_id", String(40), nullable=True),
+    Column("account", String(40), nullable=True),
+    Column("entry_index", Integer, nullable=False),
+    Column("tx_index", Integer, nullable=True),
+    Column("credit", Boolean, nullable=False),
+    Column("reversal", Boolean, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("amount", String(40), nullable=False),
+    Column("amount_ore", BigInteger, nullable=True),
+    Column("booked_on", Date, nullable=True),
+    Column("reference", String(140), nullable=True),
+    Column("payment_id", String(16), nullable=True),
+    Column("invoice_id", String(40), nullable=True),
+    Column("amount_due_ore", BigInteger, nullable=True),
+    Column("payer_text", Text, nullable=False),
+    Column("message_id", String(36), nullable=True),
+    Column("reverses_key", String(120), nullable=True),
+    Column("reversed_by_key", String(120), nullable=True),
+    Column("allocation", String(20), nullable=True),
+    Column("covered_ore", BigInteger, nullable=True),
+    Column("credit_ore", BigInteger, nullable=True),
+    Column("allocation_reason", Text, nullable=True),
+    Column("allocated_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("municipality", "entry_key"),
+)
+Index("ix_payments_bank_entry_state", bank_entries.c.municipality, bank_entries.c.state)
+Index("ix_payments_bank_entry_reference", bank_entries.c.municipality, bank_entries.c.reference)
+
+register_payments = Table(
+    "payments_register_payment",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("municipality", String(3), nullable=False),
+    Column("receipt", String(100), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("debtor_masked", String(20), nullable=False),
+    Column("amount_ore", BigInteger, nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("invoice_ids", Text, nullable=False),
+    Column("claim_ids", Text, nullable=False),
+    Column("message_id", String(36), nullable=False),
+    Column("allocation", String(20), nullable=True),
+    Column("covered_ore", BigInteger, nullable=True),
+    Column("credit_ore", BigInteger, nullable=True),
+    Column("allocation_reason", Text, nullable=True),
+    Column("allocated_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("municipality", "receipt"),
+)
+
+
+# -- the payable copy ----------------------------------------------------------------------------
+
+
+def payables_by_payment_id(
+    conn: Connection, municipality: str, payment_ids: Iterable[str]
+) -> dict[str, Payable]:
+    """payment ID -> invoice for the municipality's invoices among ``payment_ids`` (without
+    their claims: matching does not need them)."""
+    wanted = sorted(set(payment_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(
+            payables.c.invoice_id,
+            payables.c.payment_id,
+            payables.c.amount_due_ore,
+            payables.c.status,
+            payables.c.debtor_id_masked,
+        ).where(payables.c.municipality == municipality, payables.c.payment_id.in_(wanted))
+    )
+    return {
+        r.payment_id: Payable(
+            municipality,
+            r.invoice_id,
+            r.payment_id,
+            int(r.amount_due_ore),
+            r.status,
+            r.debtor_id_masked,
+        )
+        for r in rows
+    }
+
+
+def payable_rows(
+    conn: Connection, municipality: str, invoice_ids: Iterable[str], *, for_update: bool = False
+) -> dict[str, Row[Any]]:
+    """invoice id -> row for the municipality's invoices among ``invoice_ids``."""
+    wanted = sorted(set(invoice_ids))
+    if not wanted:
+        return {}
+    query = select(payables).where(
+        payables.c.municipality == municipality, payables.c.invoice_id.in_(wanted)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return {r.invoice_id: r for r in conn.execute(query)}
+
+
+def insert_payables(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(payables), list(rows))
+
+
+def update_payable(
+    conn: Connection, municipality: str, invoice_id: str, values: Mapping[str, Any]
+) -> None:
+    conn.execute(
+        update(payables)
+        .where(payables.c.municipality == municipality, payables.c.invoice_id == invoice_id)
+        .values(**values)
+    )
+
+
+# -- bank files and entries ----------------------------------------------------------------------
+
+
+def find_file(conn: Connection, municipality: str, sha256: str) -> Row[Any] | None:
+    return conn.execute(
+        select(bank_files).where(
+            bank_files.c.municipality == municipality, bank_files.c.sha256 == sha256
+        )
+    ).first()
+
+
+def insert_file(conn: Connection, values: Mapping[str, Any]) -> int:
+    result = conn.execute(insert(bank_files).values(**values).returning(bank_files.c.id))
+    return int(result.scalar_one())
+
+
+def finish_file(conn: Connection, file_id: int, summary: Mapping[str, Any], at: datetime) -> None:
+    conn.execute(
+        update(bank_files)
+        .where(bank_files.c.id == file_id)
+        .values(
+            status="done",
+            entries=int(summary["entries"]),
+            summary=json.dumps(summary),
+            finished_at=at,
+        )
+    )
+
+
+def existing_keys(conn: Connection, municipality: str, keys: Iterable[str]) -> set[str]:
+    """The keys among ``keys`` that the municipality has imported before."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return set()
+    rows = conn.execute(
+        select(bank_entries.c.entry_key).where(
+            bank_entries.c.municipality == municipality, bank_entries.c.entry_key.in_(wanted)
+        )
+    )
+    return {r.entry_key for r in rows}
+
+
+_INSERT_ENTRY = insert(bank_entries)
+_ENTRY_COLUMNS = [c.name for c in bank_entries.columns if c.name != "id"]
+_COPY_ENTRIES = f"COPY {bank_entries.name} ({', '.join(_ENTRY_COLUMNS)}) FROM STDIN"
+_COPY_FROM = 50
+"""From this many rows on, PostgreSQL gets them by COPY (about 5 times the executemany rate)."""
+
+
+def insert_entries(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert bank entry rows (every column but ``id``) in the caller's transaction."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql" and len(rows) >= _COPY_FROM:
+        # timestamps are aware UTC already (the clock's), as UtcDateTime would store them
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            with cursor.copy(_COPY_ENTRIES) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in _ENTRY_COLUMNS])
+        finally:
+            cursor.close()
+        return
+    conn.execute(_INSERT_ENTRY, list(rows))
+
+
+def reversible_payment(
+    conn: Connection, municipality: str, reference: str | None, amount_ore: int
+) -> Row[Any] | None:
+    """The newest imported credit that a debit of ``amount_ore`` with ``reference`` takes back:
+    same reference and amount, sent to debtor, not reversed yet. Locked for the update."""
+    if not reference:
+        return None
+    return conn.execute(
+        select(bank_entries)
+        .where(
+            bank_entries.c.municipality == municipality,
+            bank_entries.c.reference == reference,
+            bank_entries.c.credit.is_(True),
+            bank_entries.c.state.in_(("matched", "partly_matched", "unmatched")),
+            bank_entries.c.reversed_by_key.is_(None),
+            bank_entries.c.amount_ore == amount_ore,
+        )
+        .order_by(bank_entries.c.id.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+
+
+def mark_reversed(conn: Connection, entry_id: int, reversal_key: str) -> None:
+    conn.execute(
+        update(bank_entries)
+        .where(bank_entries.c.id == entry_id)
+        .values(reversed_by_key=reversal_key)
+    )
+
+
+def list_entries(
+    conn: Connection,
+    municipality: str,
+    *,
+    state: str | None = None,
+    limit: int = 100,
+    after_id: int = 0,
+) -> list[Row[Any]]:
+    query = select(bank_entries).where(
+        bank_entries.c.municipality == municipality, bank_entries.c.id > after_id
+    )
+    if state is not None:
+        query = query.where(bank_entries.c.state == state)
+    return list(conn.execute(query.order_by(bank_entries.c.id).limit(limit)))
+
+
+def entry_by_key(conn: Connection, municipality: str, key: str) -> Row[Any] | None:
+    return conn.execute(
+        select(bank_entries).where(
+            bank_entries.c.municipality == municipality, bank_entries.c.entry_key == key
+        )
+    ).first()
+
+
+# -- cash register -------------------------------------------------------------------------------
+
+
+def register_payment(conn: Connection, municipality: str, receipt: str) -> Row[Any] | None:
+    return conn.execute(
+        select(register_payments).where(
+            register_payments.c.municipality == municipality,
+            register_payments.c.receipt == receipt,
+        )
+    ).first()
+
+
+def insert_register_payment(conn: Connection, values: Mapping[str, Any]) -> None:
+    conn.execute(insert(register_payments).values(**values))
+
+
+# -- allocation answers --------------------------------------------------------------------------
+
+
+def record_allocation(
+    conn: Connection,
+    municipality: str,
+    payment_ref: str,
+    values: Mapping[str, Any],
+) -> bool:
+    """Put debtor's allocation on the bank entry or register payment ``payment_ref`` names
+    (``bank:<key>``, ``register:<receipt>``); False if it names none of ours."""
+    channel, _, key = payment_ref.partition(":")
+    if channel == "bank":
+        table, column = bank_entries, bank_entries.c.entry_key
+    elif channel == "register":
+        table, column = register_payments, register_payments.c.receipt
+    else:
+        return False
+    result = conn.execute(
+        update(table).where(table.c.municipality == municipality, column == key).values(**values)
+    )
+    return bool(result.rowcount)
+
+
+def as_date(value: date | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,227 @@
+"""Shared helpers of the invoicing, dunning and write-off tests: the library's messages are
+published to the outbox (as the library would) and delivered by the worker; the clock moves."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from fbs_debitor.bootstrap import System
+from fbs_debitor.contracts.registration import (
+    ClaimCancelled,
+    ClaimDebtorChanged,
+    ClaimMessage,
+    ClaimRegistered,
+    ClaimWrittenDown,
+    ClaimWrittenUp,
+    DebtorRef,
+    Material,
+)
+from fbs_debitor.contracts.sending import send
+from fbs_debitor.core.clock import SettableClock
+from fbs_debitor.debtor import service
+from fbs_debitor.debtor.dunning import DunningResult, run_dunning
+from fbs_debitor.debtor.invoicing import InvoicingResult, run_invoicing
+from fbs_debitor.debtor.rules_store import put_rules
+from fbs_debitor.messaging.store import outbox
+from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.model import Role
+from fbs_debitor.web.app import create_app
+
+K = "101"
+CREDITOR = "89123456"
+CPR = "0101801234"
+OTHER_CPR = "2110625629"
+CVR = "13585628"
+
+
+class Desk:
+    """The test's hands: the library's messages, the clock, and debtor's runs."""
+
+    def __init__(self, system: System) -> None:
+        self.system = system
+        self.sequences: dict[str, int] = defaultdict(int)
+
+    @property
+    def clock(self) -> SettableClock:
+        clock = self.system.clock
+        assert isinstance(clock, SettableClock)
+        return clock
+
+    def today(self, day: date) -> None:
+        self.clock.set_date(day)
+
+    def send(self, *messages: ClaimMessage) -> None:
+        """Publish each message with the claim's next sequence, then deliver."""
+        with self.system.db.begin() as conn:
+            for message in messages:
+                self.sequences[message.claim_id] += 1
+                send(
+                    conn,
+                    message,
+                    source="library",
+                    sequence=self.sequences[message.claim_id],
+                    leg="leg1",
+                )
+        self.system.drain()
+
+    def register(
+        self,
+        claim_id: str,
+        amount_ore: int = 12500,
+        *,
+        kind: str = "fee",
+        debtor: str = CPR,
+        id_type: str = "cpr",
+        text: str = "",
+        materials: tuple[str, ...] = (),
+    ) -> None:
+        self.send(
+            ClaimRegistered(
+                municipality=K,
+                occurred_at=self.clock.now(),
+                claim_id=claim_id,
+                patron_id="patron-1",
+                debtor=DebtorRef(id_type=id_type, id=debtor),  # type: ignore[arg-type]
+                claim_kind=kind,
+                debtor_classification="BIB",
+                psrm_claim_type="BIBGEB",
+                amount_ore=amount_ore,
+                created_on=self.clock.today(),
+                materials=[Material(item_number=f"i-{t}", title=t) for t in materials],
+                invoice_text=text,
+            )
+        )
+
+    def write_down(self, claim_id: str, amount_ore: int) -> None:
+        self.send(
+            ClaimWrittenDown(
+                municipality=K,
+                occurred_at=self.clock.now(),
+                claim_id=claim_id,
+                amount_ore=amount_ore,
+            )
+        )
+
+    def write_up(self, claim_id: str, amount_ore: int) -> None:
+        self.send(
+            ClaimWrittenUp(
+                municipality=K,
+                occurred_at=self.clock.now(),
+                claim_id=claim_id,
+                amount_ore=amount_ore,
+            )
+        )
+
+    def cancel(self, claim_id: str) -> None:
+        self.send(ClaimCancelled(municipality=K, occurred_at=self.clock.now(), claim_id=claim_id))
+
+    def change_debtor(self, claim_id: str, number: str) -> None:
+        self.send(
+            ClaimDebtorChanged(
+                municipality=K,
+                occurred_at=self.clock.now(),
+                claim_id=claim_id,
+                debtor=DebtorRef(id_type="cpr", id=number),
+            )
+        )
+
+    def rules(self, **data: Any) -> None:
+        with self.system.db.begin() as conn:
+            put_rules(conn, self.clock, K, data)
+
+    def dun(self, day: date | None = None) -> DunningResult:
+        """Move the clock to ``day`` (if given) and run the dunning for that date."""
+        if day is not None:
+            self.today(day)
+        with self.system.db.begin() as conn:
+            return run_dunning(conn, self.clock, self.clock.today())
+
+    def invoice(self, day: date | None = None) -> InvoicingResult:
+        if day is not None:
+            self.today(day)
+        with self.system.db.begin() as conn:
+            return run_invoicing(conn, self.clock, self.clock.today())
+
+    def account(self, number: str = CPR) -> dict[str, Any]:
+        with self.system.db.connect() as conn:
+            return service.account_view(conn, K, number, self.clock.today())
+
+    def claim(self, claim_id: str) -> dict[str, Any]:
+        with self.system.db.connect() as conn:
+            return service.get_claim(conn, K, claim_id)
+
+    def postings(self, claim_id: str, kind: str | None = None) -> list[tuple[str, int, date]]:
+        return [
+            (p["kind"], p["amount_ore"], p["effective_on"])
+            for p in self.claim(claim_id)["postings"]
+            if kind is None or p["kind"] == kind
+        ]
+
+    def invoice_of(self, claim_id: str, number: str = CPR) -> dict[str, Any]:
+        for invoice in self.account(number)["invoices"]:
+            if any(c["claim_id"] == claim_id for c in invoice["claims"]):
+                return invoice
+        raise AssertionError(f"{claim_id} is on no invoice")
+
+    def messages(self, message_type: str) -> list[tuple[dict[str, Any], int | None, str | None]]:
+        """(payload, sequence, leg) of every outbox message of the type, in order."""
+        with self.system.db.connect() as conn:
+            rows = conn.execute(
+                select(outbox.c.payload, outbox.c.sequence, outbox.c.leg)
+                .where(outbox.c.message_type == message_type)
+                .order_by(outbox.c.id)
+            )
+            return [(json.loads(p), s, leg) for p, s, leg in rows]
+
+
+@pytest.fixture(autouse=True)
+def ledger_stays_sound(system: System) -> Iterator[None]:
+    """Autouse in every module that imports it: the ledger guard (with its invoicing and dunning
+    checks) must find nothing when a test ends."""
+    yield
+    with system.db.connect() as conn:
+        assert service.check_ledger(conn) == []
+
+
+@pytest.fixture
+def desk(system: System) -> Desk:
+    """Municipality 101 set up (creditor 89123456), the clock on Monday 2 March 2026."""
+    system.clock.set_date(date(2026, 3, 2))  # type: ignore[attr-defined]
+    with system.db.begin() as conn:
+        tenants.create_municipality(
+            conn,
+            system.clock,
+            kommunekode=K,
+            name="København",
+            agency_id="710100",
+            creditor_number=CREDITOR,
+        )
+    system.drain()
+    return Desk(system)
+
+
+STAFF_KEY = "test-101-debtor-staff"
+LIBRARY_KEY = "test-101-library"
+
+
+@pytest.fixture
+def staff(desk: Desk) -> TestClient:
+    """An HTTP client of the whole app; ``STAFF_KEY`` is a debtor-staff key of 101 and
+    ``LIBRARY_KEY`` a library key (not admitted to the debtor's staff routes)."""
+    system = desk.system
+    with system.db.begin() as conn:
+        tenants.create_api_key(conn, system.clock, K, Role.DEBTOR_STAFF, "staff", STAFF_KEY)
+        tenants.create_api_key(conn, system.clock, K, Role.LIBRARY, "library", LIBRARY_KEY)
+    return TestClient(create_app(system), raise_server_exceptions=False)
+
+
+def auth(key: str = STAFF_KEY) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}

@@ -1,0 +1,92 @@
+"""Legs 1, 2 and 4 wired, on SQLite and PostgreSQL: a library fee becomes a claim in debtor that
+is invoiced at once, gets a reminder with a fee, is written off, and the library's fee follows;
+the library and debtor's principal reconcile to the øre throughout."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from fbs_debitor.bootstrap import System
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor import ledger as debtor
+from fbs_debitor.debtor.dunning import run_dunning
+from fbs_debitor.debtor.writeoff import write_off_by_hand
+from fbs_debitor.library import service as library
+from fbs_debitor.library.model import NewFee
+from fbs_debitor.reconcile import reconcile
+from fbs_debitor.tenants import service as tenants
+from tests.integration.debtor_billing_support import ledger_stays_sound
+
+__all__ = ["ledger_stays_sound"]  # fixtures
+
+K = "101"
+
+
+@pytest.fixture
+def live(system: System) -> System:
+    system.clock.set_date(date(2026, 3, 2))  # type: ignore[attr-defined]
+    with system.db.begin() as conn:
+        tenants.create_municipality(
+            conn,
+            system.clock,
+            kommunekode=K,
+            name="København",
+            agency_id="710100",
+            creditor_number="89123456",
+            cutoff_date=date(2026, 1, 1),
+        )
+        for kind in ("fee", "compensation"):
+            tenants.map_claim_kind(
+                conn, system.clock, K, kind, debtor_classification="BIB", psrm_claim_type="BIB"
+            )
+    system.drain()
+    return system
+
+
+def reconciled(system: System) -> bool:
+    with system.db.connect() as conn:
+        result = reconcile(conn, K)
+    assert result.differences == []
+    return result.reconciled
+
+
+def test_a_fee_is_invoiced_reminded_written_off_and_closed_in_the_library(live: System) -> None:
+    with live.db.begin() as conn:
+        patron = library.create_patron(conn, live.clock, K, cpr="0101901234").id
+        fees = [
+            library.create_fee(
+                conn, live.clock, K, NewFee(patron_id=patron, kind=k, amount=Money(a))
+            ).id
+            for k, a in (("fee", 12500), ("compensation", 34900))
+        ]
+    live.drain()
+    with live.db.connect() as conn:
+        view = debtor.account_view(conn, K, "0101901234")
+    assert sorted(
+        c for i in view["invoices"] for c in [x["claim_id"] for x in i["claims"]]
+    ) == sorted(str(f) for f in fees)
+    assert reconciled(live)
+
+    for day in (date(2026, 3, 30), date(2026, 4, 19)):  # a påmindelse, then 100 kr each
+        live.clock.set_date(day)  # type: ignore[attr-defined]
+        with live.db.begin() as conn:
+            run_dunning(conn, live.clock, day)
+    with live.db.connect() as conn:
+        assert debtor.claim_balances(conn, K) == {str(fees[0]): 22500, str(fees[1]): 44900}
+    assert reconciled(live)  # debtor's own fees are not the library's
+
+    with live.db.begin() as conn:
+        write_off_by_hand(
+            conn, live.clock, K, str(fees[0]), amount_ore=None, reason="Klage", by="ab"
+        )
+        write_off_by_hand(
+            conn, live.clock, K, str(fees[1]), amount_ore=5000, reason="Delvis", by="ab"
+        )
+    live.drain()
+    with live.db.connect() as conn:
+        closed, partly = (library.get_fee(conn, K, f) for f in fees)
+    assert closed.open == Money(0)
+    assert partly.open == Money(29900)
+    assert reconciled(live)
