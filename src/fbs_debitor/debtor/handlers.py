@@ -20,11 +20,12 @@ from pathlib import Path
 import pydantic
 from sqlalchemy import Connection
 
+from fbs_debitor.contracts.payment import PaymentReceived, PaymentReversed
 from fbs_debitor.contracts.registration import BY_TYPE, REGISTRATION_MESSAGES
 from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
-from fbs_debitor.debtor import service
+from fbs_debitor.debtor import allocation, service
 from fbs_debitor.debtor.bulk import Incoming, apply_registrations_bulk
 from fbs_debitor.debtor.dunning import DunningResult, run_dunning
 from fbs_debitor.debtor.invoicing import InvoicingResult, run_invoicing
@@ -116,6 +117,17 @@ def register(router: Router, clock: Clock) -> None:
     for contract in REGISTRATION_MESSAGES:
         router.subscribe(contract.MESSAGE_TYPE, CONSUMER, on_registration, batch=on_run)
     router.subscribe(MunicipalityConfigured.MESSAGE_TYPE, CONSUMER, config_handler(clock))
+
+    def on_payment(conn: Connection, envelope: Envelope) -> None:
+        allocation.allocate(
+            conn, clock, PaymentReceived.from_payload(envelope.payload), envelope.message_id
+        )
+
+    def on_reversal(conn: Connection, envelope: Envelope) -> None:
+        allocation.reverse(conn, clock, PaymentReversed.from_payload(envelope.payload))
+
+    router.subscribe(PaymentReceived.MESSAGE_TYPE, CONSUMER, on_payment)
+    router.subscribe(PaymentReversed.MESSAGE_TYPE, CONSUMER, on_reversal)
 
 
 def invoicing_job(db: Database, clock: Clock) -> InvoicingResult:

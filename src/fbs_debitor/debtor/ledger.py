@@ -25,7 +25,6 @@ from fbs_debitor.debtor import store
 from fbs_debitor.debtor.billing_guard import check_billing
 from fbs_debitor.debtor.billing_view import account_billing
 from fbs_debitor.debtor.model import (
-    FEE_KINDS,
     Account,
     Claim,
     ClaimEvent,
@@ -35,6 +34,7 @@ from fbs_debitor.debtor.model import (
     Posting,
     PostingKind,
     balance,
+    principal_and_fees,
 )
 from fbs_debitor.debtor.store import accounts, claims, events, postings, rejections
 
@@ -386,25 +386,20 @@ def principal_balances(conn: Connection, municipality: str) -> dict[str, int]:
     """The library's claim id → what is left of the principal (what the library charged, as
     regulated, less what settled it), leaving out debtor's own reminder fees and interest.
 
-    This is the amount the library shows on the fee; reconciliation compares the two. Postings
-    that settle fees (a later issue's allocation) must carry a kind of their own or be counted
-    here accordingly.
-
-    A write-off or cancellation takes the whole balance, reminder fees and interest included, in
-    one posting, and settles the principal first: what it takes beyond the principal settles
-    debtor's own fees, so the principal stops at zero. The library does the same with a
-    ClaimWrittenOff (it lowers the fee by the amount and stops at zero), so the two agree.
+    This is the amount the library shows on the fee; reconciliation compares the two. Payments
+    settle fees and interest first, write-offs and cancellations the principal first
+    (``model.principal_and_fees``); the library applies exactly the principal changes debtor
+    reports (and stops at zero), so the two agree.
     """
-    fee_kinds = [k.value for k in FEE_KINDS]
+    ledgers: dict[str, list[tuple[PostingKind, int]]] = {}
     rows = conn.execute(
-        select(claims.c.claim_id, func.coalesce(func.sum(postings.c.amount_ore), 0))
-        .select_from(
-            claims.outerjoin(
-                postings,
-                (postings.c.claim_pk == claims.c.id) & postings.c.kind.not_in(fee_kinds),
-            )
-        )
+        select(claims.c.claim_id, postings.c.kind, postings.c.amount_ore)
+        .select_from(claims.outerjoin(postings, postings.c.claim_pk == claims.c.id))
         .where(claims.c.municipality == municipality)
-        .group_by(claims.c.id, claims.c.claim_id)
+        .order_by(claims.c.id, postings.c.id)
     )
-    return {claim_id: max(0, int(total)) for claim_id, total in rows}
+    for claim_id, kind, amount in rows:
+        ledger = ledgers.setdefault(claim_id, [])
+        if kind is not None:
+            ledger.append((PostingKind(kind), int(amount)))
+    return {c: max(0, principal_and_fees(ledger)[0]) for c, ledger in ledgers.items()}

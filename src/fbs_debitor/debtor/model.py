@@ -475,3 +475,33 @@ def cancellation_amount(current: Money) -> Money | None:
             code="negative-balance",
         )
     return None if current.is_zero() else -current
+
+
+def principal_and_fees(postings: Iterable[tuple[PostingKind, int]]) -> tuple[int, int]:
+    """What is left of a claim's principal (the library's amount) and of debtor's own fees
+    (reminder fees, interest), from its postings in the order they were booked.
+
+    Payments (``coverage``) settle fees and interest before the principal, as Danish practice
+    requires; write-offs and cancellations take the principal first (the library's fee goes to
+    zero, debtor's own fees go with it). A reversal gives back to the principal. The library
+    applies exactly the principal changes debtor reports, so the two stay equal.
+    """
+    principal = fees = 0
+    for kind, amount in postings:
+        if kind in PRINCIPAL_KINDS:
+            principal += amount
+        elif kind in FEE_KINDS:
+            fees += amount
+        elif kind is PostingKind.COVERAGE:
+            taken = -amount
+            from_fees = min(max(fees, 0), taken)
+            fees -= from_fees
+            principal -= taken - from_fees
+        elif kind in (PostingKind.WRITE_OFF, PostingKind.CANCELLATION):
+            taken = -amount
+            from_principal = min(max(principal, 0), taken)
+            principal -= from_principal
+            fees -= taken - from_principal
+        else:  # reversal
+            principal += amount
+    return principal, fees

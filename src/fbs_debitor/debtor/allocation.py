@@ -1,0 +1,417 @@
+"""Allocation (afstemning) of payments from the channels (leg 3) and coverage back to the
+library (leg 4).
+
+A payment is applied once per ``payment_ref``. Which claims it pays:
+
+1. the claims the payer chose (``claim_ids``: cash register, portal);
+2. else the claims on the invoice its FIK payment ID (or invoice id) names;
+3. else, when the channel knows the debtor, the debtor's open claims;
+4. else nothing: the payment is kept *unmatched*, with its reason, for a person.
+
+Claims are paid oldest due date first, then oldest created, then by claim id; within a claim,
+interest and reminder fees before the principal (``model.principal_and_fees``). What is left over
+is *credit* on the debtor account (outcome ``partly_matched``); the library hears only of the
+principal it knows (``ClaimCovered``, and ``ClaimClosed`` when nothing is left). Every affected
+invoice's amount due goes back to the channels (``InvoiceUpdated``), and the channel hears how its
+payment went (``PaymentAllocated``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
+
+from fbs_debitor.contracts.coverage import (
+    ClaimClosed,
+    ClaimCovered,
+    CoverageReversed,
+    InvoiceUpdated,
+)
+from fbs_debitor.contracts.payment import PaymentAllocated, PaymentReceived, PaymentReversed
+from fbs_debitor.contracts.sending import send
+from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.debtor.billing_tables import invoices
+from fbs_debitor.debtor.model import ClaimStatus, PostingKind, principal_and_fees
+from fbs_debitor.debtor.store import ID, accounts, claims, postings
+
+SOURCE = "debtor"
+
+payments = Table(
+    "debtor_payment",
+    metadata,
+    Column("id", ID, primary_key=True, autoincrement=True),
+    Column("municipality", String(3), nullable=False),
+    Column("payment_ref", String(120), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("booked_on", Date, nullable=False),
+    Column("amount_ore", BigInteger, nullable=False),
+    Column("payment_id", String(16), nullable=True),
+    Column("account_id", ID, nullable=True),
+    Column("outcome", String(20), nullable=False),  # matched | partly_matched | unmatched
+    Column("covered_ore", BigInteger, nullable=False),
+    Column("credit_ore", BigInteger, nullable=False),  # kept on the account (or unmatched money)
+    Column("reason", Text, nullable=False),
+    Column("message_id", String(36), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("reversed", Boolean, nullable=False, default=False, server_default="0"),
+    UniqueConstraint("municipality", "payment_ref"),
+)
+Index("ix_debtor_payment_account", payments.c.account_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """What one payment did: ``covered`` per library claim id (all components), the credit."""
+
+    payment_ref: str
+    outcome: str
+    covered_ore: int
+    credit_ore: int
+    reason: str
+    claim_ids: tuple[str, ...]
+
+
+def _claim_rows(conn: Connection, where: Any) -> list[Any]:
+    return list(
+        conn.execute(
+            select(claims)
+            .where(where, claims.c.status == ClaimStatus.OPEN.value)
+            .order_by(claims.c.due_date.nulls_last(), claims.c.created_on, claims.c.id)
+            .with_for_update()
+        )
+    )
+
+
+def _ledger(conn: Connection, claim_pk: int) -> list[tuple[PostingKind, int]]:
+    rows = conn.execute(
+        select(postings.c.kind, postings.c.amount_ore)
+        .where(postings.c.claim_pk == claim_pk)
+        .order_by(postings.c.id)
+    )
+    return [(PostingKind(k), int(a)) for k, a in rows]
+
+
+def _targets(conn: Connection, msg: PaymentReceived) -> tuple[list[Any], int | None, str]:
+    """The open claims the payment is for, the account, and how they were found."""
+    m = msg.municipality
+    if msg.claim_ids:
+        rows = _claim_rows(
+            conn, (claims.c.municipality == m) & claims.c.claim_id.in_(msg.claim_ids)
+        )
+        return rows, (rows[0].account_id if rows else None), "the claims the payer chose"
+    invoice = None
+    if msg.payment_id:
+        invoice = conn.execute(
+            select(invoices.c.id, invoices.c.account_id).where(
+                invoices.c.municipality == m, invoices.c.payment_id == msg.payment_id
+            )
+        ).first()
+    elif msg.invoice_id and msg.invoice_id.isdigit():
+        invoice = conn.execute(
+            select(invoices.c.id, invoices.c.account_id).where(
+                invoices.c.municipality == m, invoices.c.id == int(msg.invoice_id)
+            )
+        ).first()
+    if invoice is not None:
+        rows = _claim_rows(conn, claims.c.invoice_id == invoice.id)
+        if not rows:  # the invoice is settled already: the debtor's other open claims
+            rows = _claim_rows(conn, claims.c.account_id == invoice.account_id)
+        return (
+            rows,
+            invoice.account_id,
+            f"invoice with payment ID {msg.payment_id or msg.invoice_id}",
+        )
+    if msg.debtor is not None:
+        account = conn.execute(
+            select(accounts.c.id).where(
+                accounts.c.municipality == m, accounts.c.debtor_id == msg.debtor.id
+            )
+        ).scalar()
+        if account is not None:
+            return (
+                _claim_rows(conn, claims.c.account_id == account),
+                account,
+                "the debtor's open claims",
+            )
+    if msg.payment_id:
+        return [], None, f"payment ID {msg.payment_id} belongs to no invoice"
+    return [], None, "no usable payment reference"
+
+
+def allocate(
+    conn: Connection, clock: Clock, msg: PaymentReceived, message_id: str
+) -> Allocation | None:
+    """Apply one payment (None: this ``payment_ref`` was applied before)."""
+    seen = conn.execute(
+        select(payments.c.id).where(
+            payments.c.municipality == msg.municipality, payments.c.payment_ref == msg.payment_ref
+        )
+    ).first()
+    if seen is not None:
+        return None
+    rows, account_id, how = _targets(conn, msg)
+    remaining = msg.amount_ore
+    due_total = 0
+    paid: list[str] = []
+    invoice_ids: set[int] = set()
+    for row in rows:
+        ledger = _ledger(conn, row.id)
+        balance = sum(a for _, a in ledger)
+        due_total += max(balance, 0)
+        if balance <= 0 or remaining <= 0:
+            continue
+        pay = min(remaining, balance)
+        remaining -= pay
+        paid.append(row.claim_id)
+        if row.invoice_id is not None:
+            invoice_ids.add(row.invoice_id)
+        _cover(conn, clock, msg, message_id, row, ledger, pay)
+    covered = msg.amount_ore - remaining
+    if not rows:
+        outcome, reason = "unmatched", how
+    elif remaining == 0 and covered == due_total:
+        outcome, reason = "matched", f"paid in full: {how}"
+    elif remaining > 0:
+        outcome, reason = "partly_matched", f"overpaid by {remaining} øre, kept as credit: {how}"
+    else:
+        outcome, reason = "partly_matched", f"underpaid by {due_total - covered} øre: {how}"
+    conn.execute(
+        insert(payments).values(
+            municipality=msg.municipality,
+            payment_ref=msg.payment_ref,
+            channel=msg.channel,
+            booked_on=msg.booked_on,
+            amount_ore=msg.amount_ore,
+            payment_id=msg.payment_id,
+            account_id=account_id,
+            outcome=outcome,
+            covered_ore=covered,
+            credit_ore=remaining,
+            reason=reason,
+            message_id=message_id,
+            received_at=clock.now(),
+            reversed=False,
+        )
+    )
+    for invoice_id in sorted(invoice_ids):
+        invoice_updated(conn, clock, msg.municipality, invoice_id)
+    send(
+        conn,
+        PaymentAllocated(
+            municipality=msg.municipality,
+            occurred_at=clock.now(),
+            payment_ref=msg.payment_ref,
+            outcome=outcome,
+            covered_ore=covered,
+            credit_ore=remaining,
+            reason=reason,
+            claim_ids=paid,
+        ),
+        source=SOURCE,
+    )
+    return Allocation(msg.payment_ref, outcome, covered, remaining, reason, tuple(paid))
+
+
+def _next_sequence(conn: Connection, row: Any) -> int:
+    seq = int(row.coverage_sequence) + 1
+    conn.execute(update(claims).where(claims.c.id == row.id).values(coverage_sequence=seq))
+    return seq
+
+
+def _cover(
+    conn: Connection,
+    clock: Clock,
+    msg: PaymentReceived,
+    message_id: str,
+    row: Any,
+    ledger: list[Any],
+    pay: int,
+) -> None:
+    before, _ = principal_and_fees(ledger)
+    conn.execute(
+        insert(postings).values(
+            municipality=row.municipality,
+            claim_pk=row.id,
+            kind=PostingKind.COVERAGE.value,
+            amount_ore=-pay,
+            reverses=None,
+            booked_at=clock.now(),
+            effective_on=msg.booked_on,
+            message_id=message_id,
+            note=f"{msg.channel} {msg.payment_ref}",
+        )
+    )
+    ledger = [*ledger, (PostingKind.COVERAGE, -pay)]
+    after, _ = principal_and_fees(ledger)
+    balance = sum(a for _, a in ledger)
+    if before - after > 0:
+        send(
+            conn,
+            ClaimCovered(
+                municipality=row.municipality,
+                occurred_at=clock.now(),
+                claim_id=row.claim_id,
+                amount_ore=before - after,
+                payment_date=msg.booked_on,
+                channel=msg.channel,
+                payment_reference=msg.payment_ref,
+                remaining_ore=max(after, 0),
+            ),
+            source=SOURCE,
+            sequence=_next_sequence(conn, row),
+            leg="leg4",
+        )
+        row = conn.execute(select(claims).where(claims.c.id == row.id)).one()
+    if balance == 0:
+        conn.execute(
+            update(claims).where(claims.c.id == row.id).values(status=ClaimStatus.PAID.value)
+        )
+        send(
+            conn,
+            ClaimClosed(
+                municipality=row.municipality,
+                occurred_at=clock.now(),
+                claim_id=row.claim_id,
+                outcome="paid",
+            ),
+            source=SOURCE,
+            sequence=_next_sequence(conn, row),
+            leg="leg4",
+        )
+
+
+def invoice_updated(conn: Connection, clock: Clock, municipality: str, invoice_id: int) -> None:
+    """Tell the channels what is due on the invoice now."""
+    invoice = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
+    due = 0
+    for claim_pk in conn.execute(
+        select(claims.c.id).where(claims.c.invoice_id == invoice_id)
+    ).scalars():
+        due += max(sum(a for _, a in _ledger(conn, claim_pk)), 0)
+    send(
+        conn,
+        InvoiceUpdated(
+            municipality=municipality,
+            occurred_at=clock.now(),
+            invoice_id=str(invoice_id),
+            payment_id=invoice.payment_id,
+            amount_due_ore=due,
+            status="open" if due > 0 else "paid",
+        ),
+        source=SOURCE,
+    )
+
+
+def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
+    """Undo the coverage of a reversed payment (False: unknown or already reversed).
+
+    Every coverage posting of the payment gets a ``reversal`` posting; the library hears of the
+    principal part (``CoverageReversed``); a paid claim opens again.
+    """
+    payment = conn.execute(
+        select(payments).where(
+            payments.c.municipality == msg.municipality,
+            payments.c.payment_ref == msg.payment_ref,
+        )
+    ).first()
+    if payment is None or payment.reversed:
+        return False
+    covered = list(
+        conn.execute(
+            select(postings).where(
+                postings.c.municipality == msg.municipality,
+                postings.c.kind == PostingKind.COVERAGE.value,
+                postings.c.message_id == payment.message_id,
+            )
+        )
+    )
+    for posting in covered:
+        row = conn.execute(select(claims).where(claims.c.id == posting.claim_pk)).one()
+        before, _ = principal_and_fees(_ledger(conn, row.id))
+        conn.execute(
+            insert(postings).values(
+                municipality=row.municipality,
+                claim_pk=row.id,
+                kind=PostingKind.REVERSAL.value,
+                amount_ore=-posting.amount_ore,
+                reverses=posting.id,
+                booked_at=clock.now(),
+                effective_on=clock.today(),
+                message_id=None,
+                note=f"reversal {msg.reversal_ref} of {msg.payment_ref}: {msg.reason}",
+            )
+        )
+        after, _ = principal_and_fees(_ledger(conn, row.id))
+        if row.status == ClaimStatus.PAID.value:
+            conn.execute(
+                update(claims).where(claims.c.id == row.id).values(status=ClaimStatus.OPEN.value)
+            )
+        if after > before:
+            send(
+                conn,
+                CoverageReversed(
+                    municipality=row.municipality,
+                    occurred_at=clock.now(),
+                    claim_id=row.claim_id,
+                    amount_ore=after - before,
+                    payment_reference=msg.payment_ref,
+                    reason=msg.reason or "reversed by the bank",
+                    remaining_ore=after,
+                ),
+                source=SOURCE,
+                sequence=_next_sequence(conn, row),
+                leg="leg4",
+            )
+        if row.invoice_id is not None:
+            invoice_updated(conn, clock, row.municipality, row.invoice_id)
+    conn.execute(update(payments).where(payments.c.id == payment.id).values(reversed=True))
+    return True
+
+
+def account_credit(conn: Connection, municipality: str, account_id: int) -> int:
+    """Money of the account not applied to any claim (overpayments), in øre."""
+    rows = conn.execute(
+        select(payments.c.credit_ore).where(
+            payments.c.municipality == municipality,
+            payments.c.account_id == account_id,
+            payments.c.reversed.is_(False),
+        )
+    )
+    return sum(int(r) for r in rows.scalars())
+
+
+def unmatched_payments(conn: Connection, municipality: str) -> list[dict[str, Any]]:
+    """Payments no claim could be found for: real money waiting for a person."""
+    rows = conn.execute(
+        select(payments)
+        .where(payments.c.municipality == municipality, payments.c.outcome == "unmatched")
+        .order_by(payments.c.id)
+    )
+    return [
+        {
+            "payment_ref": r.payment_ref,
+            "channel": r.channel,
+            "booked_on": r.booked_on.isoformat(),
+            "amount_ore": r.amount_ore,
+            "payment_id": r.payment_id,
+            "reason": r.reason,
+        }
+        for r in rows
+    ]

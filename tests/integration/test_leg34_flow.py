@@ -1,0 +1,222 @@
+"""Legs 3 and 4 end to end, the whole system wired: a bank file or a till pays invoices, debtor
+allocates (fees and interest before principal), the library's fee follows, and both sides agree
+to the øre after every test."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from fbs_debitor.bootstrap import System
+from fbs_debitor.contracts.payment import PaymentReversed
+from fbs_debitor.contracts.sending import send
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor import allocation
+from fbs_debitor.debtor import ledger as debtor
+from fbs_debitor.debtor.billing_tables import invoices
+from fbs_debitor.debtor.dunning import run_dunning
+from fbs_debitor.debtor.store import claims
+from fbs_debitor.library import service as library
+from fbs_debitor.library.model import FeeStatus, NewFee
+from fbs_debitor.messaging.store import outbox
+from fbs_debitor.payments.bank import import_bank_file
+from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
+from fbs_debitor.payments.register import RegisterPayment, pay_at_register
+from fbs_debitor.reconcile import reconcile
+from fbs_debitor.tenants import service as tenants
+
+K = "101"
+CPR = "0101901234"
+
+
+@pytest.fixture
+def live(system: System) -> System:
+    with system.db.begin() as conn:
+        tenants.create_municipality(
+            conn,
+            system.clock,
+            kommunekode=K,
+            name="København",
+            agency_id="710100",
+            creditor_number="89123456",
+            cutoff_date=date(2026, 1, 1),
+        )
+        for kind in ("fee", "compensation"):
+            tenants.map_claim_kind(
+                conn, system.clock, K, kind, debtor_classification="X", psrm_claim_type="Y"
+            )
+    system.drain()
+    return system
+
+
+def new_fee(system: System, ore: int, kind: str = "fee", cpr: str = CPR) -> tuple[int, str]:
+    """A fee, registered and invoiced; returns (fee id, FIK payment ID of its invoice)."""
+    with system.db.begin() as conn:
+        p = library.create_patron(conn, system.clock, K, cpr=cpr).id
+        f = library.create_fee(
+            conn, system.clock, K, NewFee(patron_id=p, kind=kind, amount=Money(ore))
+        ).id
+    system.drain()
+    with system.db.connect() as conn:
+        pid = conn.execute(
+            select(invoices.c.payment_id)
+            .select_from(invoices.join(claims, claims.c.invoice_id == invoices.c.id))
+            .where(claims.c.claim_id == str(f))
+        ).scalar_one()
+    return f, pid
+
+
+def bank(system: System, tmp_path: Path, *credits: BankCredit) -> dict[str, int]:
+    path = tmp_path / f"camt-{credits[0].reference}.xml"
+    write_camt054(path, f"MSG-{credits[0].reference}", credits)
+    summary = import_bank_file(system.db, system.clock, K, path)
+    system.drain()
+    return dict(summary.counts)
+
+
+def credit(ref: str, ore: int, pid: str | None, text: str = "") -> BankCredit:
+    return BankCredit(ref, ore, date(2026, 3, 10), pid, text)
+
+
+def fee_open(system: System, fee_id: int) -> tuple[Money, FeeStatus]:
+    with system.db.connect() as conn:
+        f = library.get_fee(conn, K, fee_id)
+    return f.open, f.status
+
+
+def assert_reconciled(system: System) -> None:
+    with system.db.connect() as conn:
+        result = reconcile(conn, K)
+        assert debtor.check_ledger(conn, K) == []
+    assert result.differences == []
+    assert result.reconciled
+
+
+def test_bank_file_pays_the_invoice_and_the_fee_shows_paid(live: System, tmp_path: Path) -> None:
+    f, pid = new_fee(live, 12000)
+    counts = bank(live, tmp_path, credit("B1", 12000, pid))
+    assert counts["matched"] == 1
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    with live.db.connect() as conn:
+        assert library.get_fee(conn, K, f).paid_date == date(2026, 3, 10)
+        assert debtor.claim_balances(conn, K) == {str(f): 0}
+    # re-import: harmless
+    counts = bank(live, tmp_path, credit("B1", 12000, pid))
+    assert counts["duplicate"] == 1
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    assert_reconciled(live)
+
+
+def test_underpayment_partly_covers_and_overpayment_becomes_credit(
+    live: System, tmp_path: Path
+) -> None:
+    a, pid_a = new_fee(live, 12000)
+    b, pid_b = new_fee(live, 9000, cpr="0202652345")
+    counts = bank(live, tmp_path, credit("U1", 5000, pid_a), credit("O1", 10000, pid_b))
+    assert counts["partly_matched"] == 2
+    assert fee_open(live, a) == (Money(7000), FeeStatus.OPEN)
+    assert fee_open(live, b) == (Money(0), FeeStatus.PAID)
+    with live.db.connect() as conn:
+        account = conn.execute(
+            select(claims.c.account_id).where(claims.c.claim_id == str(b))
+        ).scalar_one()
+        assert allocation.account_credit(conn, K, account) == 1000
+    # a second payment for the same claim pays the rest
+    bank(live, tmp_path, credit("U2", 7000, pid_a))
+    assert fee_open(live, a) == (Money(0), FeeStatus.PAID)
+    assert_reconciled(live)
+
+
+def test_reminder_fee_is_paid_before_the_principal(live: System, tmp_path: Path) -> None:
+    f, pid = new_fee(live, 12000)
+    # past the deadline and both reminder steps: the second carries a 100 kr fee
+    live.clock.set_date(date(2026, 3, 2) + timedelta(days=14 + 40))
+    for days in (14 + 15, 14 + 40):
+        with live.db.begin() as conn:
+            run_dunning(conn, live.clock, date(2026, 3, 2) + timedelta(days=days), K)
+    live.drain()
+    with live.db.connect() as conn:
+        assert debtor.claim_balances(conn, K) == {str(f): 22000}
+    bank(live, tmp_path, credit("R1", 15000, pid))
+    # 100 kr reminder fee first, then 50 kr of the fee: the library's fee is 70 kr now
+    assert fee_open(live, f) == (Money(7000), FeeStatus.OPEN)
+    assert_reconciled(live)
+
+
+def test_unknown_fik_and_no_reference_wait_unmatched(live: System, tmp_path: Path) -> None:
+    f, _ = new_fee(live, 12000)
+    counts = bank(
+        live,
+        tmp_path,
+        credit("N1", 12000, "000000099999997"),
+        credit("N2", 5000, None, "kontingent"),
+    )
+    assert counts["unmatched"] == 2
+    assert fee_open(live, f) == (Money(12000), FeeStatus.OPEN)
+    with live.db.connect() as conn:
+        waiting = allocation.unmatched_payments(conn, K)
+    assert [w["amount_ore"] for w in waiting] == [12000, 5000]
+    assert "belongs to no invoice" in waiting[0]["reason"]
+    assert_reconciled(live)
+
+
+def test_cash_register_pays_several_claims_with_one_payment(live: System) -> None:
+    a, pid_a = new_fee(live, 12000)
+    b, pid_b = new_fee(live, 34950, kind="compensation")
+    with live.db.begin() as conn:
+        answer = pay_at_register(
+            conn,
+            live.clock,
+            K,
+            RegisterPayment(receipt="KASSE-1", debtor=CPR, payment_ids=(pid_a, pid_b)),
+        )
+    live.drain()
+    assert answer["amount_ore"] == 46950
+    assert fee_open(live, a) == (Money(0), FeeStatus.PAID)
+    assert fee_open(live, b) == (Money(0), FeeStatus.PAID)
+    with live.db.begin() as conn:  # the same receipt again changes nothing
+        pay_at_register(
+            conn,
+            live.clock,
+            K,
+            RegisterPayment(receipt="KASSE-1", debtor=CPR, payment_ids=(pid_a, pid_b)),
+        )
+    live.drain()
+    assert_reconciled(live)
+
+
+def test_reversal_reopens_and_redelivery_changes_nothing(live: System, tmp_path: Path) -> None:
+    f, pid = new_fee(live, 12000)
+    bank(live, tmp_path, credit("V1", 12000, pid))
+    with live.db.begin() as conn:
+        send(
+            conn,
+            PaymentReversed(
+                municipality=K,
+                occurred_at=live.clock.now(),
+                payment_ref="bank:V1",
+                reversal_ref="bank:V1-R",
+                amount_ore=12000,
+                reason="tilbageført",
+            ),
+            source="payments",
+        )
+    live.drain()
+    assert fee_open(live, f) == (Money(12000), FeeStatus.OPEN)
+    with live.db.begin() as conn:
+        conn.execute(update(outbox).values(status="pending"))
+    live.drain()
+    assert fee_open(live, f) == (Money(12000), FeeStatus.OPEN)
+    with live.db.connect() as conn:
+        answers = [
+            json.loads(r.payload)
+            for r in conn.execute(
+                select(outbox).where(outbox.c.message_type == "payment.PaymentAllocated.v1")
+            )
+        ]
+    assert [a["outcome"] for a in answers] == ["matched"]
+    assert_reconciled(live)
