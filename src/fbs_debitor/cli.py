@@ -80,9 +80,9 @@ def serve(
     system = _system(database)
     upgrade(system.db)
     if demo:
-        from fbs_debitor.demo import seed_demo
+        from fbs_debitor.demo import seed_demo_with_history
 
-        summary = seed_demo(system)
+        summary = seed_demo_with_history(system)
         err_console.print(f"[green]demo municipality ready:[/] {summary}")
     application = create_app(system, background=worker)
     err_console.print(f"serving on http://{host}:{port} with {system.db.display_url}")
@@ -109,6 +109,74 @@ def worker_cmd(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     err_console.print(f"worker running on {system.db.display_url}; Ctrl-C stops it")
     w.run_forever(stop)
+
+
+DEMO_DATABASE = "sqlite:///./fbs-debitor-demo.db"
+
+
+@app.command()
+def demo(
+    municipality: Annotated[
+        str, typer.Option(help="kommunekode of the simulated municipality")
+    ] = "101",
+    patrons: Annotated[int, typer.Option(help="Number of patrons.")] = 400,
+    days: Annotated[int, typer.Option(help="Simulated days, ending today.")] = 365,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same year).")] = 1,
+    report: Annotated[
+        str, typer.Option(help="'table' or 'json' (one JSON object on stdout).")
+    ] = "table",
+    database: Annotated[
+        str,
+        typer.Option(
+            "--database", help="Where the result is kept (a fresh SQLite file by default)."
+        ),
+    ] = DEMO_DATABASE,
+) -> None:
+    """Simulate a year of a municipality through every flow; exit 0 only when reconciled."""
+    from pathlib import Path
+
+    from rich.progress import Progress
+
+    from fbs_debitor.bootstrap import build_system
+    from fbs_debitor.core.clock import SettableClock, SystemClock
+    from fbs_debitor.logging_setup import configure_logging
+    from fbs_debitor.migrate import upgrade
+    from fbs_debitor.simulation.engine import Scenario, Simulation
+
+    if database == DEMO_DATABASE:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"fbs-debitor-demo.db{suffix}").unlink(missing_ok=True)
+    clock = SettableClock(SystemClock().now())
+    system = build_system(database, clock=clock)
+    configure_logging("WARNING", json=True)
+    upgrade(system.db)
+    sim = Simulation(
+        system, Scenario(municipality=municipality, patrons=patrons, days=days, seed=seed)
+    )
+    try:
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task(f"simulating {days} days of {municipality}", total=days)
+            result = sim.run(lambda done, _total: bar.update(task, completed=done))
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from exc
+    if report == "json":
+        console.print_json(json.dumps(result, default=str))
+    else:
+        table = Table(
+            "figure", "value", title=f"demo: {result['municipality']} ({result['database']})"
+        )
+        for key, value in result.items():
+            if key not in ("sample_patrons", "delays_ms", "behaviours", "differences"):
+                table.add_row(key, str(value))
+        for leg, d in result["delays_ms"].items():
+            table.add_row(f"delay {leg} p50 / p99 ms", f"{d['p50']} / {d['p99']}")
+        table.add_row(
+            "sample patrons", ", ".join(str(p["patron_id"]) for p in result["sample_patrons"])
+        )
+        console.print(table)
+        console.print(f"serve it: fbs-debitor serve --database {database}")
+    raise typer.Exit(0 if result["reconciled"] else 1)
 
 
 @outbox_app.command("status")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from fbs_debitor.bootstrap import System
+from fbs_debitor.bootstrap import System, build_system
+from fbs_debitor.core.clock import SettableClock
+from fbs_debitor.core.errors import ForbiddenError
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import DebtorVendor, Role
 
@@ -33,7 +35,10 @@ def seed_demo(system: System) -> str:
                 debtor_vendor=DebtorVendor.BUILT_IN,
                 cutoff_date=cutoff if cutoff <= system.clock.today() else date(2026, 1, 1),
             )
-            for role in Role:
+        for role in Role:
+            try:
+                tenants.authenticate(conn, demo_key(role))
+            except ForbiddenError:
                 tenants.create_api_key(
                     conn, system.clock, DEMO_KOMMUNEKODE, role, f"demo {role.value}", demo_key(role)
                 )
@@ -41,3 +46,19 @@ def seed_demo(system: System) -> str:
         f"kommune {DEMO_KOMMUNEKODE}, agency {DEMO_AGENCY}; "
         f"API keys demo-{DEMO_KOMMUNEKODE}-<role> for roles {', '.join(r.value for r in Role)}"
     )
+
+
+def seed_demo_with_history(system: System, *, patrons: int = 150, days: int = 120) -> str:
+    """The demo municipality with a few months of simulated history (fees, invoices, reminders,
+    payments), so that every page has data; then :func:`seed_demo` for the API keys. Idempotent:
+    an existing demo municipality is left as it is."""
+    from fbs_debitor.simulation.engine import Scenario, Simulation
+
+    with system.db.connect() as conn:
+        exists = tenants.find_municipality(conn, DEMO_KOMMUNEKODE) is not None
+    if not exists:
+        sim_system = build_system(db=system.db, clock=SettableClock(system.clock.now()))
+        Simulation(
+            sim_system, Scenario(municipality=DEMO_KOMMUNEKODE, patrons=patrons, days=days)
+        ).run()
+    return seed_demo(system)
