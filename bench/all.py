@@ -20,6 +20,8 @@ SUITE: list[tuple[str, list[str]]] = [
     ("registration", ["--claims", "100000", "--steady-seconds", "10"]),
     ("payments", ["--entries", "100000"]),
     ("dunning", ["--claims", "200000"]),
+    ("payments_flow", ["--entries", "20000", "--steady-seconds", "10"]),
+    ("demo", []),
 ]
 
 # metric -> (target, "min" if higher is better else "max", what the target means)
@@ -34,6 +36,11 @@ TARGETS: dict[str, dict[str, tuple[float, str, str]]] = {
         "peak_rss_mb": (300, "max", "import peak memory < 300 MB"),
     },
     "dunning": {"claims_per_s": (20000, "min", ">= 20,000 claims/s in one dunning run (SQLite)")},
+    "payments_flow": {
+        "entries_per_s": (5000, "min", ">= 5,000 entries/s to the fee updated in the library"),
+        "legs34_p99_ms": (500, "max", "legs 3+4 p99 < 500 ms at 50 payments/s"),
+    },
+    "demo": {"wall_s": (120, "max", "the default demo in under 2 minutes")},
 }
 
 
@@ -95,6 +102,39 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def chart() -> None:
+    """docs/benchmarks-delays.png: p50 and p99 per leg from the demo run (Pillow, no plotting
+    library needed)."""
+    path = RESULTS / "demo.json"
+    if not path.exists():
+        return
+    from PIL import Image, ImageDraw
+
+    results = json.loads(path.read_text())["results"]
+    backend = next(iter(results))
+    delays = {
+        k[: -len("_p99_ms")]: (results[backend][k.replace("p99", "p50")], v)
+        for k, v in results[backend].items()
+        if k.endswith("_p99_ms")
+    }
+    width, height, left, bottom = 760, 360, 170, 40
+    img = Image.new("RGB", (width, height), "white")
+    d = ImageDraw.Draw(img)
+    d.text(
+        (10, 8), f"demo delays on the wall clock ({backend}), ms: p50 dark, p99 light", fill="black"
+    )
+    top = max((p99 for _, p99 in delays.values()), default=1) or 1
+    row = (height - bottom - 30) // max(1, len(delays))
+    for i, (leg, (p50, p99)) in enumerate(delays.items()):
+        y = 30 + i * row
+        scale = (width - left - 60) / top
+        d.text((10, y + 4), leg, fill="black")
+        d.rectangle([left, y, left + p99 * scale, y + row // 2 - 2], fill=(160, 190, 230))
+        d.rectangle([left, y, left + p50 * scale, y + row // 2 - 2], fill=(30, 70, 150))
+        d.text((left + p99 * scale + 6, y + 2), f"{p50:.1f} / {p99:.1f}", fill="black")
+    img.save(ROOT / "docs" / "benchmarks-delays.png")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.all")
     p.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
@@ -103,6 +143,7 @@ def main() -> None:
     if not args.render_only:
         run_suite(args.database)
     DOC.write_text(render())
+    chart()
     print(f"wrote {DOC}")
 
 
