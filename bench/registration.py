@@ -4,7 +4,8 @@ leg-1 delay at a steady rate.
 Bulk: ``--claims`` new fees are created in transactions of ``--chunk`` (the library's bulk path),
 and the worker delivers them; ``claims_per_s`` runs from the first fee to the last claim in
 debtor, ``roundtrip_claims_per_s`` on until debtor's answers (RegistrationAccepted) have reached
-the library and every fee shows ``registered``.
+the library and every fee shows ``registered``. ``--invoicing collected`` (the default) measures
+leg 1 alone; ``immediate`` also issues each claim's invoice (leg 2) in the same transaction.
 Steady: one fee every 1/``--rate`` seconds for ``--steady-seconds`` with the worker running in the
 background as under ``serve``; leg 1 per claim = the claim's existence in debtor minus the fee's
 creation, on the wall clock. Targets: >= 3,000 claims/s in bulk on SQLite; leg-1 p99 < 250 ms at
@@ -26,6 +27,7 @@ from fbs_debitor.bootstrap import build_system
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.rules_store import put_rules
 from fbs_debitor.debtor.store import claims as debtor_claims
 from fbs_debitor.library import service as library
 from fbs_debitor.library.model import NewFee
@@ -44,9 +46,13 @@ def delivered(db: Database, outbox_id: int) -> bool:
     return bool(status == "sent")
 
 
-def bench(db: Database, n: int, chunk: int, rate: float, steady_s: float) -> dict[str, Any]:
+def bench(
+    db: Database, n: int, chunk: int, rate: float, steady_s: float, invoicing: str
+) -> dict[str, Any]:
     system = build_system(db=db, clock=SettableClock.at_date(date(2026, 3, 2)))
     municipality(system)
+    with db.begin() as conn:
+        put_rules(conn, system.clock, KOMMUNE, {"invoicing_mode": invoicing})
     ids = patrons(system, min(5000, max(10, n // 20)))
     rng = random.Random(7)
     kinds = ["fee"] * 8 + ["compensation", "administration_fee"]
@@ -133,11 +139,20 @@ def main() -> None:
     p.add_argument("--chunk", type=int, default=1000)
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--steady-seconds", type=float, default=10.0)
+    p.add_argument(
+        "--invoicing",
+        choices=["collected", "immediate"],
+        default="collected",
+        help="debtor's invoicing mode: collected measures leg 1 alone; immediate also issues an "
+        "invoice (leg 2) in the same transaction as each claim",
+    )
     args = p.parse_args()
     run(
         "registration",
         args.database,
-        lambda db: bench(db, args.claims, args.chunk, args.rate, args.steady_seconds),
+        lambda db: bench(
+            db, args.claims, args.chunk, args.rate, args.steady_seconds, args.invoicing
+        ),
     )
 
 
