@@ -116,9 +116,16 @@ def validate(path: Path, document: str | None = None) -> tuple[str, int]:
     document = document or document_type(path)
     schema = schema_for(document)
     tag = f"{{{NAMESPACE_PREFIX}{document}}}Ntry"
+    root = f"{{{NAMESPACE_PREFIX}{document}}}Document"
     count = 0
+    complete = False
     try:
-        for _event, element in _iterparse(path, events=("end",), tag=tag, schema=schema):
+        # lxml's schema-validating iterparse can stop silently at a premature end of file: the
+        # root's own end event is the proof that the whole document was read
+        for _event, element in _iterparse(path, events=("end",), tag=(tag, root), schema=schema):
+            if element.tag == root:
+                complete = True
+                continue
             count += 1
             _forget(element)
     except etree.XMLSyntaxError as exc:
@@ -127,6 +134,10 @@ def validate(path: Path, document: str | None = None) -> tuple[str, int]:
         raise _refuse(
             path, f"not valid against {document}.xsd{where}: {exc.msg}", "bank-file-invalid"
         ) from exc
+    if not complete:
+        raise _refuse(
+            path, "the file ends before its last element (truncated?)", "bank-file-invalid"
+        )
     return document, count
 
 
