@@ -67,7 +67,8 @@ def render() -> str:
         "Written by `make bench` (`python -m bench.all`); each benchmark also runs alone as",
         "`python -m bench.NAME --database sqlite|postgresql|both`. Ratios are measured within one",
         "run, because the machines are shared and noisy. Target ratio = figure / target (>= 1 meets",
-        "a floor; <= 1 meets a ceiling).",
+        "a floor; <= 1 meets a ceiling). Where the issue states a target for SQLite only, the",
+        "PostgreSQL ratio is shown for comparison. ![delays](benchmarks-delays.png)",
         "",
     ]
     for module, _ in SUITE:
@@ -98,6 +99,9 @@ def render() -> str:
                 else:
                     t, r = "", ""
                 lines.append(f"| {backend} | {metric} | {_fmt(value)} | {t} | {r} |")
+        lines.append("")
+        for metric, (_goal, _sense, meaning) in targets.items():
+            lines.append(f"- target `{metric}`: {meaning}")
         lines.append("")
     return "\n".join(lines)
 
