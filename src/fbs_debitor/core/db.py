@@ -19,10 +19,12 @@ from typing import Annotated, Any
 
 from annotated_types import Ge, Le
 from sqlalchemy import (
+    BigInteger,
     Connection,
     DateTime,
     Dialect,
     Engine,
+    Integer,
     MetaData,
     create_engine,
     event,
@@ -30,6 +32,10 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+ID_TYPE = BigInteger().with_variant(Integer, "sqlite")
+"""The column type of every autoincrement id: BIGINT on PostgreSQL, INTEGER (the rowid) on
+SQLite (where only INTEGER PRIMARY KEY autoincrements)."""
 
 MAX_ROW_ID = 2**63 - 1
 RowId = Annotated[int, Ge(1), Le(MAX_ROW_ID)]

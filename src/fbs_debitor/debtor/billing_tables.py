@@ -25,9 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
 
-ID = BigInteger().with_variant(Integer, "sqlite")
+ID = ID_TYPE
 """Autoincrement ids: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite (as in ``store``)."""
 
 # One DebtorRules document (JSON) per municipality; none = the defaults (``DebtorRules()``).

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fbs_debitor.contracts.registration import ClaimKind, ClaimRegistered
-from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
 from fbs_debitor.debtor.billing_tables import (
     invoice_runs,
     invoices,
@@ -55,7 +55,7 @@ from fbs_debitor.debtor.model import (
     PostingKind,
 )
 
-ID = BigInteger().with_variant(Integer, "sqlite")
+ID = ID_TYPE
 """Autoincrement ids: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite."""
 
 # Debtor's copy of the municipality's set-up (from tenants.MunicipalityConfigured).

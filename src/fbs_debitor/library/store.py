@@ -32,7 +32,7 @@ from sqlalchemy import (
     update,
 )
 
-from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
 from fbs_debitor.library.model import (
@@ -45,7 +45,7 @@ from fbs_debitor.library.model import (
     Patron,
 )
 
-_ID = BigInteger().with_variant(Integer, "sqlite")
+_ID = ID_TYPE
 
 municipalities = Table(
     "library_municipality",

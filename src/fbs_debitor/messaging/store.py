@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text
+from sqlalchemy import Column, Index, Integer, String, Table, Text
 
-from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
 
 outbox = Table(
     "outbox",
     metadata,
-    Column(
-        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    Column("id", ID_TYPE, primary_key=True, autoincrement=True),
     Column("message_id", String(36), nullable=False, unique=True),
     Column("message_type", String(120), nullable=False),
     Column("source", String(40), nullable=False),

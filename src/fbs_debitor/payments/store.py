@@ -37,10 +37,10 @@ from sqlalchemy import (
     update,
 )
 
-from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
 from fbs_debitor.payments.model import Payable
 
-_ID = BigInteger().with_variant(Integer, "sqlite")
+_ID = ID_TYPE
 
 payables = Table(
     "payments_payable",
