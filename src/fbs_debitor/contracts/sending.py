@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 
 from fbs_debitor.contracts.base import Contract
 from fbs_debitor.messaging import publish
-from fbs_debitor.messaging.outbox import outbox_row, publish_many
+from fbs_debitor.messaging.outbox import outbox_row, publish_many, wall_now
 
 
 def send(
@@ -30,6 +30,8 @@ class Outgoing(NamedTuple):
     message: Contract
     sequence: int | None = None
     message_id: str | None = None
+    leg: str | None = None
+    """The delay leg this message ends (default: ``send_many``'s ``leg``)."""
 
 
 def send_many(
@@ -40,7 +42,11 @@ def send_many(
     leg: str | None = None,
 ) -> list[str]:
     """Publish many messages with one executemany; returns their ids in order."""
-    rows = [outbox_row(**_fields(m, source, seq, leg, mid)) for m, seq, mid in messages]
+    now = wall_now()
+    rows = [
+        outbox_row(**_fields(m, source, seq, own_leg or leg, mid), now=now)
+        for m, seq, mid, own_leg in messages
+    ]
     publish_many(conn, rows)
     return [str(r["message_id"]) for r in rows]
 

@@ -18,7 +18,9 @@ payment went (``PaymentAllocated``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -32,6 +34,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     insert,
     select,
     update,
@@ -44,14 +47,18 @@ from fbs_debitor.contracts.coverage import (
     InvoiceUpdated,
 )
 from fbs_debitor.contracts.payment import PaymentAllocated, PaymentReceived, PaymentReversed
-from fbs_debitor.contracts.sending import send
+from fbs_debitor.contracts.sending import Outgoing, send, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import UtcDateTime, metadata
+from fbs_debitor.core.fastsql import insert_dicts
+from fbs_debitor.debtor.allocation_state import AllocationState, ClaimState
 from fbs_debitor.debtor.billing_tables import invoices
 from fbs_debitor.debtor.model import ClaimStatus, PostingKind, principal_and_fees
-from fbs_debitor.debtor.store import ID, accounts, claims, postings
+from fbs_debitor.debtor.store import ID, claims, postings
 
 SOURCE = "debtor"
+INTERNAL_CHANNELS = frozenset({"credit"})
+"""Channels inside debtor (an account's credit paying a claim): no PaymentAllocated goes out."""
 
 payments = Table(
     "debtor_payment",
@@ -88,17 +95,6 @@ class Allocation:
     claim_ids: tuple[str, ...]
 
 
-def _claim_rows(conn: Connection, where: Any) -> list[Any]:
-    return list(
-        conn.execute(
-            select(claims)
-            .where(where, claims.c.status == ClaimStatus.OPEN.value)
-            .order_by(claims.c.due_date.nulls_last(), claims.c.created_on, claims.c.id)
-            .with_for_update()
-        )
-    )
-
-
 def _ledger(conn: Connection, claim_pk: int) -> list[tuple[PostingKind, int]]:
     rows = conn.execute(
         select(postings.c.kind, postings.c.amount_ore)
@@ -108,81 +104,122 @@ def _ledger(conn: Connection, claim_pk: int) -> list[tuple[PostingKind, int]]:
     return [(PostingKind(k), int(a)) for k, a in rows]
 
 
-def _targets(conn: Connection, msg: PaymentReceived) -> tuple[list[Any], int | None, str]:
-    """The open claims the payment is for, the account, and how they were found."""
+def _targets(
+    state: AllocationState, msg: PaymentReceived
+) -> tuple[list[ClaimState], int | None, str]:
+    """The open claims the payment is for (in allocation order), the account, and how they
+    were found."""
     m = msg.municipality
     if msg.claim_ids:
-        rows = _claim_rows(
-            conn, (claims.c.municipality == m) & claims.c.claim_id.in_(msg.claim_ids)
-        )
-        return rows, (rows[0].account_id if rows else None), "the claims the payer chose"
-    invoice = None
+        chosen = state.chosen(m, msg.claim_ids)
+        return chosen, (chosen[0].account_id if chosen else None), "the claims the payer chose"
+    invoice_id: int | None = None
     if msg.payment_id:
-        invoice = conn.execute(
-            select(invoices.c.id, invoices.c.account_id).where(
-                invoices.c.municipality == m, invoices.c.payment_id == msg.payment_id
-            )
-        ).first()
+        invoice_id = state.invoice_by_payment_id.get((m, msg.payment_id))
     elif msg.invoice_id and msg.invoice_id.isdigit():
-        invoice = conn.execute(
-            select(invoices.c.id, invoices.c.account_id).where(
-                invoices.c.municipality == m, invoices.c.id == int(msg.invoice_id)
-            )
-        ).first()
-    if invoice is not None:
-        rows = _claim_rows(conn, claims.c.invoice_id == invoice.id)
+        found = state.invoices.get(int(msg.invoice_id))
+        invoice_id = found.id if found is not None and found.municipality == m else None
+    if invoice_id is not None:
+        invoice = state.invoices[invoice_id]
+        rows = sorted(
+            (c for c in state.invoice_claims(invoice_id) if c.is_open), key=ClaimState.order_key
+        )
         if not rows:  # the invoice is settled already: the debtor's other open claims
-            rows = _claim_rows(conn, claims.c.account_id == invoice.account_id)
+            rows = state.open_claims_of_account(invoice.account_id)
         return (
             rows,
             invoice.account_id,
             f"invoice with payment ID {msg.payment_id or msg.invoice_id}",
         )
     if msg.debtor is not None:
-        account = conn.execute(
-            select(accounts.c.id).where(
-                accounts.c.municipality == m, accounts.c.debtor_id == msg.debtor.id
-            )
-        ).scalar()
+        account = state.accounts.get((m, msg.debtor.id))
         if account is not None:
-            return (
-                _claim_rows(conn, claims.c.account_id == account),
-                account,
-                "the debtor's open claims",
-            )
+            return state.open_claims_of_account(account), account, "the debtor's open claims"
     if msg.payment_id:
         return [], None, f"payment ID {msg.payment_id} belongs to no invoice"
     return [], None, "no usable payment reference"
+
+
+@dataclass
+class _Run:
+    """What a run of payments writes, collected in order and written in bulk at the end.
+
+    The messages go out grouped by receiver (the library's coverage, then the channels'
+    invoice updates, then the channels' allocation answers), each group in the run's order, so
+    that the worker hands each receiver one long run instead of alternating runs of one or two;
+    the order that matters (per claim, per invoice) is kept within each group.
+    """
+
+    postings: list[dict[str, Any]] = field(default_factory=list)
+    payments: list[dict[str, Any]] = field(default_factory=list)
+    coverage: list[Outgoing] = field(default_factory=list)
+    invoices: list[Outgoing] = field(default_factory=list)
+    answers: list[Outgoing] = field(default_factory=list)
 
 
 def allocate(
     conn: Connection, clock: Clock, msg: PaymentReceived, message_id: str
 ) -> Allocation | None:
     """Apply one payment (None: this ``payment_ref`` was applied before)."""
-    seen = conn.execute(
-        select(payments.c.id).where(
-            payments.c.municipality == msg.municipality, payments.c.payment_ref == msg.payment_ref
-        )
-    ).first()
-    if seen is not None:
+    return allocate_many(conn, clock, [(msg, message_id)])[0]
+
+
+def allocate_many(
+    conn: Connection, clock: Clock, items: Sequence[tuple[PaymentReceived, str]]
+) -> list[Allocation | None]:
+    """Apply payments in order, with the same effect as :func:`allocate` on each in turn, but
+    with a few bulk reads and one executemany per table (the leg-3 hot path)."""
+    if not items:
+        return []
+    state = AllocationState.read(conn, payments, [m for m, _ in items])
+    run = _Run()
+    results = [_apply(state, run, clock, msg, message_id) for msg, message_id in items]
+    insert_dicts(conn, postings, run.postings)
+    insert_dicts(conn, payments, run.payments)
+    changed = [
+        {"b_pk": c.pk, "b_status": c.status, "b_seq": c.coverage_sequence}
+        for c in state.claims.values()
+        if c.changed
+    ]
+    if changed:
+        conn.execute(_UPDATE_CLAIM, changed)
+    messages = run.coverage + run.invoices + run.answers
+    if messages:
+        send_many(conn, messages, source=SOURCE)
+    return results
+
+
+_UPDATE_CLAIM = (
+    update(claims)
+    .where(claims.c.id == bindparam("b_pk"))
+    .values(status=bindparam("b_status"), coverage_sequence=bindparam("b_seq"))
+)
+
+
+def _apply(
+    state: AllocationState, run: _Run, clock: Clock, msg: PaymentReceived, message_id: str
+) -> Allocation | None:
+    key = (msg.municipality, msg.payment_ref)
+    if key in state.applied_refs:
         return None
-    rows, account_id, how = _targets(conn, msg)
+    state.applied_refs.add(key)
+    rows, account_id, how = _targets(state, msg)
+    now = clock.now()
     remaining = msg.amount_ore
     due_total = 0
     paid: list[str] = []
     invoice_ids: set[int] = set()
-    for row in rows:
-        ledger = _ledger(conn, row.id)
-        balance = sum(a for _, a in ledger)
+    for claim in rows:
+        balance = claim.balance
         due_total += max(balance, 0)
         if balance <= 0 or remaining <= 0:
             continue
         pay = min(remaining, balance)
         remaining -= pay
-        paid.append(row.claim_id)
-        if row.invoice_id is not None:
-            invoice_ids.add(row.invoice_id)
-        _cover(conn, clock, msg, message_id, row, ledger, pay)
+        paid.append(claim.claim_id)
+        if claim.invoice_id is not None:
+            invoice_ids.add(claim.invoice_id)
+        _cover(run, now, msg, message_id, claim, pay)
     covered = msg.amount_ore - remaining
     if not rows:
         outcome, reason = "unmatched", how
@@ -192,109 +229,119 @@ def allocate(
         outcome, reason = "partly_matched", f"overpaid by {remaining} øre, kept as credit: {how}"
     else:
         outcome, reason = "partly_matched", f"underpaid by {due_total - covered} øre: {how}"
-    conn.execute(
-        insert(payments).values(
-            municipality=msg.municipality,
-            payment_ref=msg.payment_ref,
-            channel=msg.channel,
-            booked_on=msg.booked_on,
-            amount_ore=msg.amount_ore,
-            payment_id=msg.payment_id,
-            account_id=account_id,
-            outcome=outcome,
-            covered_ore=covered,
-            credit_ore=remaining,
-            reason=reason,
-            message_id=message_id,
-            received_at=clock.now(),
-            reversed=False,
-        )
+    run.payments.append(
+        {
+            "municipality": msg.municipality,
+            "payment_ref": msg.payment_ref,
+            "channel": msg.channel,
+            "booked_on": msg.booked_on,
+            "amount_ore": msg.amount_ore,
+            "payment_id": msg.payment_id,
+            "account_id": account_id,
+            "outcome": outcome,
+            "covered_ore": covered,
+            "credit_ore": remaining,
+            "reason": reason,
+            "message_id": message_id,
+            "received_at": now,
+            "reversed": False,
+        }
     )
     for invoice_id in sorted(invoice_ids):
-        invoice_updated(conn, clock, msg.municipality, invoice_id)
-    send(
-        conn,
-        PaymentAllocated(
-            municipality=msg.municipality,
-            occurred_at=clock.now(),
-            payment_ref=msg.payment_ref,
-            outcome=outcome,
-            covered_ore=covered,
-            credit_ore=remaining,
-            reason=reason,
-            claim_ids=paid,
-        ),
-        source=SOURCE,
-    )
+        invoice = state.invoice(invoice_id)
+        due = sum(max(c.balance, 0) for c in state.invoice_claims(invoice_id))
+        run.invoices.append(
+            Outgoing(
+                InvoiceUpdated(
+                    municipality=msg.municipality,
+                    occurred_at=now,
+                    invoice_id=str(invoice_id),
+                    payment_id=invoice.payment_id,
+                    amount_due_ore=due,
+                    status="open" if due > 0 else "paid",
+                )
+            )
+        )
+    if msg.channel not in INTERNAL_CHANNELS:
+        run.answers.append(
+            Outgoing(
+                PaymentAllocated(
+                    municipality=msg.municipality,
+                    occurred_at=now,
+                    payment_ref=msg.payment_ref,
+                    outcome=outcome,
+                    covered_ore=covered,
+                    credit_ore=remaining,
+                    reason=reason,
+                    claim_ids=paid,
+                )
+            )
+        )
     return Allocation(msg.payment_ref, outcome, covered, remaining, reason, tuple(paid))
+
+
+def _cover(
+    run: _Run,
+    now: datetime,
+    msg: PaymentReceived,
+    message_id: str,
+    claim: ClaimState,
+    pay: int,
+) -> None:
+    before, _ = principal_and_fees(claim.ledger)
+    run.postings.append(
+        {
+            "municipality": claim.municipality,
+            "claim_pk": claim.pk,
+            "kind": PostingKind.COVERAGE.value,
+            "amount_ore": -pay,
+            "reverses": None,
+            "booked_at": now,
+            "effective_on": msg.booked_on,
+            "message_id": message_id,
+            "note": f"{msg.channel} {msg.payment_ref}",
+        }
+    )
+    claim.ledger.append((PostingKind.COVERAGE, -pay))
+    after, _ = principal_and_fees(claim.ledger)
+    if before - after > 0:
+        run.coverage.append(
+            Outgoing(
+                ClaimCovered(
+                    municipality=claim.municipality,
+                    occurred_at=now,
+                    claim_id=claim.claim_id,
+                    amount_ore=before - after,
+                    payment_date=msg.booked_on,
+                    channel=msg.channel,
+                    payment_reference=msg.payment_ref,
+                    remaining_ore=max(after, 0),
+                ),
+                sequence=claim.next_sequence(),
+                leg="leg4",
+            )
+        )
+    if claim.balance == 0:
+        claim.status = ClaimStatus.PAID.value
+        claim.changed = True
+        run.coverage.append(
+            Outgoing(
+                ClaimClosed(
+                    municipality=claim.municipality,
+                    occurred_at=now,
+                    claim_id=claim.claim_id,
+                    outcome="paid",
+                ),
+                sequence=claim.next_sequence(),
+                leg="leg4",
+            )
+        )
 
 
 def _next_sequence(conn: Connection, row: Any) -> int:
     seq = int(row.coverage_sequence) + 1
     conn.execute(update(claims).where(claims.c.id == row.id).values(coverage_sequence=seq))
     return seq
-
-
-def _cover(
-    conn: Connection,
-    clock: Clock,
-    msg: PaymentReceived,
-    message_id: str,
-    row: Any,
-    ledger: list[Any],
-    pay: int,
-) -> None:
-    before, _ = principal_and_fees(ledger)
-    conn.execute(
-        insert(postings).values(
-            municipality=row.municipality,
-            claim_pk=row.id,
-            kind=PostingKind.COVERAGE.value,
-            amount_ore=-pay,
-            reverses=None,
-            booked_at=clock.now(),
-            effective_on=msg.booked_on,
-            message_id=message_id,
-            note=f"{msg.channel} {msg.payment_ref}",
-        )
-    )
-    ledger = [*ledger, (PostingKind.COVERAGE, -pay)]
-    after, _ = principal_and_fees(ledger)
-    balance = sum(a for _, a in ledger)
-    if before - after > 0:
-        send(
-            conn,
-            ClaimCovered(
-                municipality=row.municipality,
-                occurred_at=clock.now(),
-                claim_id=row.claim_id,
-                amount_ore=before - after,
-                payment_date=msg.booked_on,
-                channel=msg.channel,
-                payment_reference=msg.payment_ref,
-                remaining_ore=max(after, 0),
-            ),
-            source=SOURCE,
-            sequence=_next_sequence(conn, row),
-            leg="leg4",
-        )
-        row = conn.execute(select(claims).where(claims.c.id == row.id)).one()
-    if balance == 0:
-        conn.execute(
-            update(claims).where(claims.c.id == row.id).values(status=ClaimStatus.PAID.value)
-        )
-        send(
-            conn,
-            ClaimClosed(
-                municipality=row.municipality,
-                occurred_at=clock.now(),
-                claim_id=row.claim_id,
-                outcome="paid",
-            ),
-            source=SOURCE,
-            sequence=_next_sequence(conn, row),
-            leg="leg4",
-        )
 
 
 def invoice_updated(conn: Connection, clock: Clock, municipality: str, invoice_id: int) -> None:

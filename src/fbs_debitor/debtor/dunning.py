@@ -36,6 +36,7 @@ from sqlalchemy import Connection
 
 from fbs_debitor.contracts.registration import ClaimKind, LegalBasis
 from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.debtor.billing import (
     fee_for_claim,
     interest_to_post,
@@ -51,7 +52,6 @@ from fbs_debitor.debtor.candidates import (
     deceased_accounts,
     load_candidates,
 )
-from fbs_debitor.debtor.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.debtor.letters_store import LETTER_COLUMNS, PENDING, letter_data
 from fbs_debitor.debtor.model import PostingKind, mask_debtor_id
 from fbs_debitor.debtor.rules import ReminderStep

@@ -123,10 +123,17 @@ def register(router: Router, clock: Clock) -> None:
             conn, clock, PaymentReceived.from_payload(envelope.payload), envelope.message_id
         )
 
+    def on_payments(conn: Connection, envelopes: list[Envelope]) -> None:
+        allocation.allocate_many(
+            conn,
+            clock,
+            [(PaymentReceived.from_payload(e.payload), e.message_id) for e in envelopes],
+        )
+
     def on_reversal(conn: Connection, envelope: Envelope) -> None:
         allocation.reverse(conn, clock, PaymentReversed.from_payload(envelope.payload))
 
-    router.subscribe(PaymentReceived.MESSAGE_TYPE, CONSUMER, on_payment)
+    router.subscribe(PaymentReceived.MESSAGE_TYPE, CONSUMER, on_payment, batch=on_payments)
     router.subscribe(PaymentReversed.MESSAGE_TYPE, CONSUMER, on_reversal)
 
 

@@ -40,7 +40,7 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fik import PaymentId, validate_creditor_number
 from fbs_debitor.debtor.billing import due_date_for
 from fbs_debitor.debtor.billing_tables import invoice_runs, invoices, letters, payment_sequences
-from fbs_debitor.debtor.fastsql import allocate_ids, bind_value, fast_insert
+from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.debtor.letters_store import LETTER_COLUMNS, PENDING, encode_letter, letter_data
 from fbs_debitor.debtor.model import ClaimStatus, mask_debtor_id
 from fbs_debitor.debtor.rules import InvoicingMode

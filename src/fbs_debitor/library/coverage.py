@@ -13,6 +13,7 @@ reaches zero by coverage is ``paid`` with the payment date as ``paidDate``; by w
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
@@ -27,15 +28,13 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.money import Money
 from fbs_debitor.library import store
 from fbs_debitor.library.model import EventKind, Fee, FeeStatus
-from fbs_debitor.library.registration import record
+from fbs_debitor.library.registration import settle
 
 log = logging.getLogger(__name__)
 
 
-def _fee(conn: Connection, message: CoverageMessage) -> Fee | None:
-    if not message.claim_id.isdigit():
-        return None
-    return store.get_fee(conn, message.municipality, int(message.claim_id), for_update=True)
+def _fee_id(message: CoverageMessage) -> int | None:
+    return int(message.claim_id) if message.claim_id.isdigit() else None
 
 
 def _lower(fee: Fee, amount: Money) -> tuple[Money, str]:
@@ -45,56 +44,81 @@ def _lower(fee: Fee, amount: Money) -> tuple[Money, str]:
     return -fee.open, f" (debtor covered {amount}, {amount - fee.open} more than open here)"
 
 
-def apply_coverage(conn: Connection, clock: Clock, message: CoverageMessage) -> None:
-    """Apply one coverage message to its fee (an unknown fee is logged and skipped)."""
-    fee = _fee(conn, message)
-    if fee is None:
-        log.warning(
-            "coverage %s for unknown claim %s of %s",
-            message.MESSAGE_TYPE,
-            message.claim_id,
-            message.municipality,
-        )
-        return
+def coverage_change(
+    fee: Fee, message: CoverageMessage
+) -> tuple[EventKind, str, Money | None, dict[str, object]]:
+    """What one coverage message does to its fee (pure): the history event's kind and text, the
+    change of the open amount, and the columns it sets."""
     match message:
         case ClaimCovered():
             delta, note = _lower(fee, Money(message.amount_ore))
             values: dict[str, object] = {}
             if (fee.open + delta).is_zero():
                 values = {"status": FeeStatus.PAID.value, "paid_date": message.payment_date}
-            record(
-                conn,
-                clock,
-                fee,
-                EventKind.COVERED,
+            text = (
                 f"paid {Money(message.amount_ore)} via {message.channel} "
-                f"({message.payment_reference}){note}",
-                delta=delta,
-                values=values,
+                f"({message.payment_reference}){note}"
             )
+            return EventKind.COVERED, text, delta, values
         case ClaimWrittenOff():
             delta, note = _lower(fee, Money(message.amount_ore))
-            record(
-                conn,
-                clock,
-                fee,
+            return (
                 EventKind.WRITTEN_OFF,
                 f"written off by debtor: {message.reason}{note}",
-                delta=delta,
+                delta,
+                {},
             )
         case CoverageReversed():
-            record(
-                conn,
-                clock,
-                fee,
+            return (
                 EventKind.COVERAGE_REVERSED,
                 f"payment {message.payment_reference} reversed: {message.reason}",
-                delta=Money(message.amount_ore),
-                values={"status": FeeStatus.OPEN.value, "paid_date": None},
+                Money(message.amount_ore),
+                {"status": FeeStatus.OPEN.value, "paid_date": None},
             )
         case ClaimClosed():
-            record(
-                conn, clock, fee, EventKind.DEBTOR_CLOSED, f"closed in debtor: {message.outcome}"
-            )
+            return EventKind.DEBTOR_CLOSED, f"closed in debtor: {message.outcome}", None, {}
         case _:
             raise TypeError(f"not a coverage message: {message.MESSAGE_TYPE}")
+
+
+def apply_coverage(conn: Connection, clock: Clock, message: CoverageMessage) -> None:
+    """Apply one coverage message to its fee (an unknown fee is logged and skipped)."""
+    apply_coverage_many(conn, clock, [message])
+
+
+def apply_coverage_many(
+    conn: Connection, clock: Clock, messages: Sequence[CoverageMessage]
+) -> None:
+    """Apply coverage messages in order, as :func:`apply_coverage` on each in turn would, with
+    one read of their fees and one executemany per table (the leg-4 hot path)."""
+    keys = {(m.municipality, fee_id) for m in messages if (fee_id := _fee_id(m)) is not None}
+    current = store.fees_for_coverage(conn, keys)
+    now = clock.now()
+    events = []
+    touched: set[tuple[str, int]] = set()
+    for message in messages:
+        fee_id = _fee_id(message)
+        fee = None if fee_id is None else current.get((message.municipality, fee_id))
+        if fee is None:
+            log.warning(
+                "coverage %s for unknown claim %s of %s",
+                message.MESSAGE_TYPE,
+                message.claim_id,
+                message.municipality,
+            )
+            continue
+        kind, text, delta, values = coverage_change(fee, message)
+        _, current[(fee.municipality, fee.id)] = settle(fee, now, dict(values), delta)
+        touched.add((fee.municipality, fee.id))
+        events.append(
+            store.event_row(
+                fee.municipality,
+                fee.id,
+                now,
+                kind,
+                text,
+                amount_ore=0 if delta is None else delta.ore,
+            )
+        )
+    store.update_fees_after_coverage(conn, [current[k] for k in sorted(touched)], now)
+    store.insert_events(conn, events)

@@ -66,8 +66,12 @@ def register(router: Router, clock: Clock) -> None:
         contract = COVERAGE_BY_TYPE[envelope.message_type]
         coverage.apply_coverage(conn, clock, contract.from_payload(envelope.payload))
 
+    def on_coverage_run(conn: Connection, envelopes: list[Envelope]) -> None:
+        messages = [COVERAGE_BY_TYPE[e.message_type].from_payload(e.payload) for e in envelopes]
+        coverage.apply_coverage_many(conn, clock, messages)
+
     for contract in COVERAGE_BY_TYPE.values():
-        router.subscribe(contract.MESSAGE_TYPE, CONSUMER, on_coverage)
+        router.subscribe(contract.MESSAGE_TYPE, CONSUMER, on_coverage, batch=on_coverage_run)
     router.subscribe(MunicipalityConfigured.MESSAGE_TYPE, CONSUMER, on_configured)
     router.subscribe(SortimentMapped.MESSAGE_TYPE, CONSUMER, on_mapped)
     router.subscribe(

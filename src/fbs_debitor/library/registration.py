@@ -91,7 +91,7 @@ def record(
     being open will never be sent: it becomes ``not_sent``.
     """
     now = clock.now()
-    changes: dict[str, Any] = {"updated_at": now, **(values or {})}
+    changes: dict[str, Any] = dict(values or {})
     mid: str | None = None
     sequence: int | None = None
     if message is not None:
@@ -105,13 +105,7 @@ def record(
             changes.update(
                 debtor_state=DebtorState.SENT.value, debtor_reason=None, registration_message_id=mid
             )
-    if delta is not None:
-        changes["open_ore"] = (fee.open + delta).ore
-        if "status" not in changes and changes["open_ore"] == 0:
-            changes["status"] = FeeStatus.CLOSED.value
-    status = FeeStatus(changes.get("status", fee.status.value))
-    if status is not FeeStatus.OPEN and fee.debtor_state is DebtorState.HELD:
-        changes.update(debtor_state=DebtorState.NOT_SENT.value, debtor_reason=CLOSED_BEFORE_SENT)
+    changes, changed = settle(fee, now, changes, delta)
     store.update_fee(conn, fee.id, changes)
     event = store.event_row(
         fee.municipality,
@@ -124,11 +118,32 @@ def record(
         sequence=sequence,
     )
     store.insert_events(conn, [event])
-    return replace(
+    return changed
+
+
+def settle(
+    fee: Fee, now: datetime, values: dict[str, Any], delta: Money | None
+) -> tuple[dict[str, Any], Fee]:
+    """The columns to write for a change of ``fee`` and the fee as it will be (pure).
+
+    ``values``: columns set by the caller; ``delta``: the change of the open amount (an open fee
+    that reaches 0 is ``closed`` unless ``values`` says otherwise). A held fee that stops being
+    open will never be sent: it becomes ``not_sent``.
+    """
+    changes: dict[str, Any] = {"updated_at": now, **values}
+    if delta is not None:
+        changes["open_ore"] = (fee.open + delta).ore
+        if "status" not in changes and changes["open_ore"] == 0:
+            changes["status"] = FeeStatus.CLOSED.value
+    status = FeeStatus(changes.get("status", fee.status.value))
+    if status is not FeeStatus.OPEN and fee.debtor_state is DebtorState.HELD:
+        changes.update(debtor_state=DebtorState.NOT_SENT.value, debtor_reason=CLOSED_BEFORE_SENT)
+    return changes, replace(
         fee,
         open=Money(changes.get("open_ore", fee.open.ore)),
         status=status,
         debtor_state=DebtorState(changes.get("debtor_state", fee.debtor_state.value)),
+        debtor_reason=changes.get("debtor_reason", fee.debtor_reason),
         moved_on=changes.get("moved_on", fee.moved_on),
         paid_date=changes.get("paid_date", fee.paid_date),
         last_sequence=changes.get("last_sequence", fee.last_sequence),

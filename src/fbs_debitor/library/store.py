@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 
 from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
+from fbs_debitor.core.fastsql import insert_dicts
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
 from fbs_debitor.library.model import (
@@ -386,6 +387,57 @@ def get_fee(
     return found[0] if found else None
 
 
+def fees_for_coverage(conn: Connection, keys: set[tuple[str, int]]) -> dict[tuple[str, int], Fee]:
+    """(municipality, fee id) -> fee, locked until commit, for the fees among ``keys``.
+
+    Without their materials (coverage never changes those): one query per 900 fees.
+    """
+    out: dict[tuple[str, int], Fee] = {}
+    ids = sorted({fee_id for _, fee_id in keys})
+    for start in range(0, len(ids), 900):
+        rows = conn.execute(
+            select(fees).where(fees.c.id.in_(ids[start : start + 900])).with_for_update()
+        )
+        for r in rows:
+            if (r.municipality, r.id) in keys:
+                out[(r.municipality, r.id)] = _fee(r, ())
+    return out
+
+
+_AFTER_COVERAGE = (
+    update(fees)
+    .where(fees.c.id == bindparam("b_fee_id"))
+    .values(
+        open_ore=bindparam("b_open"),
+        status=bindparam("b_status"),
+        paid_date=bindparam("b_paid_date"),
+        debtor_state=bindparam("b_debtor_state"),
+        debtor_reason=bindparam("b_debtor_reason"),
+        updated_at=bindparam("b_now", type_=UtcDateTime()),
+    )
+)
+
+
+def update_fees_after_coverage(conn: Connection, changed: Sequence[Fee], now: datetime) -> None:
+    """Write what coverage changes of each fee (open amount, status, paid date, debtor state)."""
+    if changed:
+        conn.execute(
+            _AFTER_COVERAGE,
+            [
+                {
+                    "b_fee_id": f.id,
+                    "b_open": f.open.ore,
+                    "b_status": f.status.value,
+                    "b_paid_date": f.paid_date,
+                    "b_debtor_state": f.debtor_state.value,
+                    "b_debtor_reason": f.debtor_reason,
+                    "b_now": now,
+                }
+                for f in changed
+            ],
+        )
+
+
 def fees_of_patron(
     conn: Connection, municipality: str, patron_id: int, *, for_update: bool = False
 ) -> list[Fee]:
@@ -592,12 +644,8 @@ def event_row(
     }
 
 
-_INSERT_EVENT = insert(fee_events)
-
-
 def insert_events(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    if rows:
-        conn.execute(_INSERT_EVENT, list(rows))
+    insert_dicts(conn, fee_events, rows)
 
 
 def events_of(conn: Connection, municipality: str, fee_id: int) -> list[FeeEvent]:

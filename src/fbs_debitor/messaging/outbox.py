@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
+from fbs_debitor.core.fastsql import insert_dicts
 from fbs_debitor.messaging.store import outbox
 
 
@@ -72,14 +73,16 @@ def outbox_row(
     sequence: int | None = None,
     leg: str | None = None,
     message_id: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The outbox row of one message (for :func:`publish_many`)."""
+    """The outbox row of one message (for :func:`publish_many`); ``now``: its enqueue time
+    (default: the wall clock now; rows written together may share one)."""
     if (ordering_key is None) != (sequence is None):
         raise ValueError("ordering_key and sequence go together")
     if sequence is not None and sequence < 1:
         raise ValueError("sequence starts at 1")
     mid = message_id or str(uuid.uuid4())
-    now = wall_now()
+    now = now or wall_now()
     return {
         "message_id": mid,
         "message_type": message_type,
@@ -100,8 +103,7 @@ def outbox_row(
 
 def publish_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Put many messages (rows from :func:`outbox_row`) in the outbox with one executemany."""
-    if rows:
-        conn.execute(_INSERT, rows)
+    insert_dicts(conn, outbox, rows)
 
 
 _INSERT = insert(outbox)

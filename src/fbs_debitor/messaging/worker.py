@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
 
 from fbs_debitor.core.db import Database
+from fbs_debitor.core.fastsql import insert_dicts
 from fbs_debitor.messaging import metrics
 from fbs_debitor.messaging.envelope import Envelope
 from fbs_debitor.messaging.outbox import wall_now
@@ -132,7 +133,7 @@ class Worker:
 
     def _claim(self, conn: Connection, now: datetime) -> list[Row[Any]]:
         query = (
-            select(outbox)
+            select(*_CLAIMED)
             .where(and_(outbox.c.status == "pending", outbox.c.available_at <= now))
             .order_by(outbox.c.id)
             .limit(self.config.batch_size)
@@ -282,8 +283,7 @@ class Worker:
         batch.unstamped.clear()
 
     def _write(self, conn: Connection, batch: _Batch, now: datetime) -> None:
-        if batch.inbox_rows:
-            conn.execute(insert(inbox), batch.inbox_rows)
+        insert_dicts(conn, inbox, batch.inbox_rows)
         if batch.sequences:
             touched = batch.sequences
             new = [
@@ -339,6 +339,27 @@ class Worker:
                 .where(outbox.c.id == row_id)
                 .values(status="dead", last_error=error[:4000], attempts=outbox.c.attempts + 1)
             )
+
+
+_CLAIMED = [
+    outbox.c[name]
+    for name in (
+        "id",
+        "message_id",
+        "message_type",
+        "source",
+        "municipality",
+        "payload",
+        "ordering_key",
+        "sequence",
+        "leg",
+        "occurred_at",
+        "enqueued_at",
+        "attempts",
+        "deferrals",
+    )
+]
+"""The outbox columns delivery reads (not the bookkeeping ones)."""
 
 
 def _envelope(row: Row[Any]) -> Envelope:

@@ -38,5 +38,13 @@ def register(router: Router, clock: Clock) -> None:
         service.payment_allocated(conn, clock, PaymentAllocated.from_payload(envelope.payload))
 
     router.subscribe(InvoiceIssued.MESSAGE_TYPE, CONSUMER, on_issued, batch=on_issued_run)
-    router.subscribe(InvoiceUpdated.MESSAGE_TYPE, CONSUMER, on_updated)
-    router.subscribe(PaymentAllocated.MESSAGE_TYPE, CONSUMER, on_allocated)
+
+    def on_updated_run(conn: Connection, envelopes: list[Envelope]) -> None:
+        service.invoices_updated(conn, [InvoiceUpdated.from_payload(e.payload) for e in envelopes])
+
+    def on_allocated_run(conn: Connection, envelopes: list[Envelope]) -> None:
+        messages = [PaymentAllocated.from_payload(e.payload) for e in envelopes]
+        service.payments_allocated(conn, clock, messages)
+
+    router.subscribe(InvoiceUpdated.MESSAGE_TYPE, CONSUMER, on_updated, batch=on_updated_run)
+    router.subscribe(PaymentAllocated.MESSAGE_TYPE, CONSUMER, on_allocated, batch=on_allocated_run)

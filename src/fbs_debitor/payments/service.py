@@ -86,49 +86,78 @@ def invoice_updated(conn: Connection, message: InvoiceUpdated) -> bool:
     An update of an invoice not kept yet raises NotFoundError, so the worker retries it after
     the InvoiceIssued that it overtook.
     """
-    if message.status not in INVOICE_STATUSES:
-        raise ValidationError(
-            f"unknown invoice status {message.status!r}", code="invalid-invoice-status"
-        )
-    kept = store.payable_rows(conn, message.municipality, [message.invoice_id], for_update=True)
-    row = kept.get(message.invoice_id)
-    if row is None:
-        raise NotFoundError(
-            f"invoice {message.invoice_id} of {message.municipality} is not payable here yet",
-            code="unknown-invoice",
-        )
-    if row.updated_at > message.occurred_at:
-        return False
-    store.update_payable(
-        conn,
-        message.municipality,
-        message.invoice_id,
-        {
-            "amount_due_ore": message.amount_due_ore,
-            "status": message.status,
-            "updated_at": message.occurred_at,
-        },
-    )
-    return True
+    return invoices_updated(conn, [message])[0]
+
+
+def invoices_updated(conn: Connection, messages: Sequence[InvoiceUpdated]) -> list[bool]:
+    """:func:`invoice_updated` for a run of updates, in order: one read per municipality and
+    one executemany (an update older than the state kept, or than an earlier one of the run,
+    is ignored)."""
+    for message in messages:
+        if message.status not in INVOICE_STATUSES:
+            raise ValidationError(
+                f"unknown invoice status {message.status!r}", code="invalid-invoice-status"
+            )
+    kept: dict[tuple[str, str], Any] = {}
+    for municipality in sorted({m.municipality for m in messages}):
+        ids = [m.invoice_id for m in messages if m.municipality == municipality]
+        rows = store.payable_rows(conn, municipality, ids, for_update=True)
+        kept.update({(municipality, i): r.updated_at for i, r in rows.items()})
+    applied: list[bool] = []
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for message in messages:
+        key = (message.municipality, message.invoice_id)
+        if key not in kept:
+            raise NotFoundError(
+                f"invoice {message.invoice_id} of {message.municipality} is not payable here yet",
+                code="unknown-invoice",
+            )
+        if kept[key] > message.occurred_at:
+            applied.append(False)
+            continue
+        kept[key] = message.occurred_at
+        latest[key] = {
+            "b_municipality": message.municipality,
+            "b_invoice_id": message.invoice_id,
+            "b_due": message.amount_due_ore,
+            "b_status": message.status,
+            "b_at": message.occurred_at,
+        }
+        applied.append(True)
+    store.update_payables_due(conn, list(latest.values()))
+    return applied
 
 
 def payment_allocated(conn: Connection, clock: Clock, message: PaymentAllocated) -> bool:
     """Record debtor's allocation of one of our payments; False (and a log line) if the
     reference is not ours."""
-    found = store.record_allocation(
+    return payments_allocated(conn, clock, [message])[0]
+
+
+def payments_allocated(
+    conn: Connection, clock: Clock, messages: Sequence[PaymentAllocated]
+) -> list[bool]:
+    """:func:`payment_allocated` for a run of answers: one executemany per table."""
+    found = store.record_allocations(
         conn,
-        message.municipality,
-        message.payment_ref,
-        {
-            "allocation": message.outcome[:20],
-            "covered_ore": message.covered_ore,
-            "credit_ore": message.credit_ore,
-            "allocation_reason": message.reason or None,
-            "allocated_at": clock.now(),
-        },
+        [
+            (
+                message.municipality,
+                message.payment_ref,
+                {
+                    "allocation": message.outcome[:20],
+                    "covered_ore": message.covered_ore,
+                    "credit_ore": message.credit_ore,
+                    "allocation_reason": message.reason or None,
+                    "allocated_at": clock.now(),
+                },
+            )
+            for message in messages
+        ],
     )
-    if not found:
-        log.warning("allocation of unknown payment %s ignored", message.payment_ref)
+    for message, ok in zip(messages, found, strict=True):
+        if not ok:
+            log.warning("allocation of unknown payment %s ignored", message.payment_ref)
     return found
 
 

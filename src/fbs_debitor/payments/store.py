@@ -32,6 +32,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     insert,
     select,
     update,
@@ -345,25 +346,81 @@ def insert_register_payment(conn: Connection, values: Mapping[str, Any]) -> None
 # -- allocation answers --------------------------------------------------------------------------
 
 
-def record_allocation(
-    conn: Connection,
-    municipality: str,
-    payment_ref: str,
-    values: Mapping[str, Any],
-) -> bool:
-    """Put debtor's allocation on the bank entry or register payment ``payment_ref`` names
-    (``bank:<key>``, ``register:<receipt>``); False if it names none of ours."""
-    channel, _, key = payment_ref.partition(":")
-    if channel == "bank":
-        table, column = bank_entries, bank_entries.c.entry_key
-    elif channel == "register":
-        table, column = register_payments, register_payments.c.receipt
-    else:
-        return False
-    result = conn.execute(
-        update(table).where(table.c.municipality == municipality, column == key).values(**values)
+_ALLOCATION_COLUMNS = (
+    "allocation",
+    "covered_ore",
+    "credit_ore",
+    "allocation_reason",
+    "allocated_at",
+)
+
+
+def record_allocations(
+    conn: Connection, answers: Sequence[tuple[str, str, Mapping[str, Any]]]
+) -> list[bool]:
+    """Put debtor's allocations, ``(municipality, payment_ref, values)`` in order, on the bank
+    entries or register payments the references name (``bank:<key>``, ``register:<receipt>``);
+    per answer, False if it names none of ours. One read and one executemany per table."""
+    by_table: dict[str, list[tuple[int, str, str, Mapping[str, Any]]]] = {}
+    for i, (municipality, payment_ref, values) in enumerate(answers):
+        channel, _, key = payment_ref.partition(":")
+        if channel in ("bank", "register"):
+            by_table.setdefault(channel, []).append((i, municipality, key, values))
+    found = [False] * len(answers)
+    for channel, items in by_table.items():
+        table, column = (
+            (bank_entries, bank_entries.c.entry_key)
+            if channel == "bank"
+            else (register_payments, register_payments.c.receipt)
+        )
+        keys = sorted({k for _, _, k, _ in items})
+        known: set[tuple[str, str]] = set()
+        for start in range(0, len(keys), 900):
+            rows = conn.execute(
+                select(table.c.municipality, column).where(column.in_(keys[start : start + 900]))
+            )
+            known.update((m, k) for m, k in rows)
+        params = []
+        for i, municipality, key, values in items:
+            if (municipality, key) in known:
+                found[i] = True
+                params.append(
+                    {"b_municipality": municipality, "b_key": key}
+                    | {f"b_{c}": values[c] for c in _ALLOCATION_COLUMNS}
+                )
+        if params:
+            conn.execute(
+                update(table)
+                .where(table.c.municipality == bindparam("b_municipality"))
+                .where(column == bindparam("b_key"))
+                .values(
+                    {
+                        c: bindparam(f"b_{c}", type_=UtcDateTime() if c == "allocated_at" else None)
+                        for c in _ALLOCATION_COLUMNS
+                    }
+                ),
+                params,
+            )
+    return found
+
+
+_PAYABLE_DUE = (
+    update(payables)
+    .where(payables.c.municipality == bindparam("b_municipality"))
+    .where(payables.c.invoice_id == bindparam("b_invoice_id"))
+    .values(
+        amount_due_ore=bindparam("b_due"),
+        status=bindparam("b_status"),
+        updated_at=bindparam("b_at", type_=UtcDateTime()),
     )
-    return bool(result.rowcount)
+)
+
+
+def update_payables_due(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Set amount due, status and updated_at of payables (``b_municipality``, ``b_invoice_id``,
+    ``b_due``, ``b_status``, ``b_at``)."""
+    if rows:
+        conn.execute(_PAYABLE_DUE, list(rows))
 
 
 def as_date(value: date | None) -> str | None:

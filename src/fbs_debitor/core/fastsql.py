@@ -1,4 +1,5 @@
-"""Bulk inserts at database speed, for the dunning run's hundreds of thousands of rows.
+"""Bulk inserts at database speed, for the hot paths: the dunning run's hundreds of thousands of
+rows, the outbox and inbox, and the payment flow.
 
 SQLAlchemy's executemany processes every parameter of every row in Python (about 10 µs a row);
 psycopg's executemany sends one statement per row. For the dunning run that is most of its time.
@@ -16,12 +17,12 @@ the insert, for rows that other rows must point at (no RETURNING round trip per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, func, select, text
 
-__all__ = ["allocate_ids", "bind_value", "fast_insert"]
+__all__ = ["allocate_ids", "bind_value", "fast_insert", "insert_dicts"]
 
 
 def bind_value(conn: Connection, column: Column[Any], value: Any) -> Any:
@@ -47,6 +48,42 @@ def fast_insert(
         return
     marks = ", ".join("?" for _ in columns)
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", list(rows))  # noqa: S608 - names from the table's own columns
+
+
+_MISSING = object()
+
+
+def insert_dicts(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows given as dicts of Python values (as for ``insert(table)``), with every
+    column's bind processing applied once per value, through :func:`fast_insert`.
+
+    Every row must have the keys of the first row. This is what SQLAlchemy's executemany does,
+    without its per-row machinery (a few µs a row instead of ~10).
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    dialect = conn.dialect
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    ]
+    # rows written together share many values (one "now", one run's timestamps): each distinct
+    # value is processed once
+    caches: list[dict[Any, Any]] = [{} for _ in columns]
+    plan = list(zip(columns, processors, caches, strict=True))
+    ready: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = []
+        for name, processor, cache in plan:
+            value = row[name]
+            if processor is not None and value is not None:
+                done = cache.get(value, _MISSING)
+                if done is _MISSING:
+                    done = cache[value] = processor(value)
+                value = done
+            values.append(value)
+        ready.append(tuple(values))
+    fast_insert(conn, table, columns, ready)
 
 
 def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
