@@ -1,112 +1,67 @@
-"""Bank import (leg 3 in): entries per second and peak memory of importing a Danish camt.054.
+"""Payments end to end (legs 3 and 4): a Danish camt.054 pays real invoices, debtor allocates,
+the library's fees show paid.
 
-``--entries`` invoices are made payable through the payments context's own handler (one
-``coverage.InvoiceIssued`` per invoice, delivered by the worker, as debtor's invoicing sends
-them); then a camt.054.001.02 file with one entry paying each invoice is written to disk
-(streamed, never built in memory) and imported by a child process, as ``fbs-debitor import
-camt`` does. ``entries_per_s`` runs from the start of the import (the streaming XSD validation
-included) until every payment is stored and its ``PaymentReceived`` is in the outbox;
-``peak_rss_mb`` is the child's peak resident memory (``ru_maxrss``). The debtor's allocation and
-the library's coverage (legs 3 and 4 end to end) are not in this figure yet: they join it when
-debtor consumes ``PaymentReceived``.
+Set-up (not timed): ``--entries`` fees (plus the steady part's) registered through the library
+and invoiced by debtor, one invoice each; a camt.054.001.02 file with one entry paying each
+invoice by its FIK payment ID, written to disk as a stream.
 
-``--memory-only`` skips the payable copy (every entry is then unmatched but still stored and
-sent) and is meant for ``--entries 1000000``: memory must stay flat (target < 300 MB), whatever
-the file size. Its result is written as ``payments-memory.json``. Targets: >= 5,000 entries/s,
-peak < 300 MB.
+* ``entries_per_s``: the import runs in a child process, as ``fbs-debitor import camt`` does,
+  while the worker runs in the background as under ``serve``; from the start of the import (its
+  streaming XSD validation included) until debtor has allocated every payment and the library
+  shows every fee paid. ``import_entries_per_s`` is the import alone (to ``PaymentReceived`` in
+  the outbox), ``drain_after_import_s`` how long the worker still needed once the import ended.
+* ``peak_rss_mb``: the import child's peak resident memory (``ru_maxrss``).
+* ``legs34_p50_ms`` / ``legs34_p99_ms``: at a steady ``--rate`` payments/s (bank files of 5
+  entries), the wall-clock time from a payment's arrival (``PaymentReceived`` written) to its fee
+  updated in the library (``ClaimCovered`` applied).
+
+``--memory-only`` imports ``--entries`` entries that pay no invoice (each is stored as
+unmatched and still sent to debtor) without the rest, and is meant for ``--entries 1000000``:
+the import's memory must stay flat whatever the file size. Its result is written as
+``payments-memory.json``.
+
+Targets (issue 5): >= 5,000 entries/s, peak < 300 MB for 1,000,000 entries, legs 3+4 p99
+< 500 ms at 50 payments/s.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import resource
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import parser, run
-from bench.setup import KOMMUNE
-from fbs_debitor.bootstrap import build_system
-from fbs_debitor.contracts.coverage import InvoiceIssued
-from fbs_debitor.contracts.sending import Outgoing, send_many
+from bench.common import parser, percentile, run
+from bench.setup import KOMMUNE, municipality, patrons
+from fbs_debitor.bootstrap import System, build_system
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.fik import PaymentId
-from fbs_debitor.messaging.store import outbox
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.billing_tables import invoices
+from fbs_debitor.library import service as library
+from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.store import fees
+from fbs_debitor.messaging.store import inbox, outbox
+from fbs_debitor.payments.bank import import_bank_file
+from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
 
-NS = "urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"
-AMOUNTS = (2000, 9000, 12000, 23000, 34950)
-DAY = date(2026, 3, 2)
-
-
-def amount_of(i: int) -> int:
-    return AMOUNTS[i % len(AMOUNTS)]
-
-
-def make_payable(db: Database, n: int, chunk: int = 5000) -> float:
-    """Issue ``n`` invoices to the payments context; returns invoices per second."""
-    system = build_system(db=db, clock=SettableClock.at_date(DAY))
-    t = time.perf_counter()
-    for start in range(0, n, chunk):
-        messages = [
-            Outgoing(
-                InvoiceIssued(
-                    municipality=KOMMUNE,
-                    occurred_at=system.clock.now(),
-                    invoice_id=str(i + 1),
-                    payment_id=PaymentId.generate(i + 1).value,
-                    creditor_number="89123456",
-                    debtor_id_masked="010180-XXXX",
-                    amount_ore=amount_of(i),
-                    due_date=date(2026, 3, 16),
-                    last_timely_payment_date=date(2026, 3, 16),
-                    claim_ids=[f"c{i + 1}"],
-                )
-            )
-            for i in range(start, min(n, start + chunk))
-        ]
-        with db.begin() as conn:
-            send_many(conn, messages, source="debtor", leg="leg2")
-    system.drain(timeout_s=3600)
-    return n / (time.perf_counter() - t)
-
-
-def write_camt054(path: Path, n: int) -> None:
-    """A Danish camt.054 with ``n`` entries, entry i paying invoice i+1 with its FIK payment ID;
-    written entry by entry, so memory does not grow with ``n``."""
-    with path.open("w", encoding="utf-8") as f:
-        f.write(
-            f'<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="{NS}">'
-            "<BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>BENCH</MsgId>"
-            "<CreDtTm>2026-03-02T08:00:00+01:00</CreDtTm></GrpHdr><Ntfctn><Id>BENCH-1</Id>"
-            "<CreDtTm>2026-03-02T08:00:00+01:00</CreDtTm><Acct><Id><IBAN>DK5000400440116243"
-            "</IBAN></Id><Ccy>DKK</Ccy></Acct>\n"
-        )
-        for i in range(n):
-            ore = amount_of(i)
-            f.write(
-                f'<Ntry><Amt Ccy="DKK">{ore // 100}.{ore % 100:02d}</Amt><CdtDbtInd>CRDT'
-                "</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-02</Dt></BookgDt><ValDt><Dt>"
-                f"2026-03-02</Dt></ValDt><AcctSvcrRef>B{i:012d}</AcctSvcrRef><BkTxCd><Domn><Cd>"
-                "PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly></Domn></BkTxCd>"
-                "<NtryDtls><TxDtls><RltdPties><Dbtr><Nm>Borger nr. "
-                f"{i}</Nm></Dbtr></RltdPties><RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Prtry>71"
-                f"</Prtry></CdOrPrtry></Tp><Ref>{PaymentId.generate(i + 1).value}</Ref>"
-                "</CdtrRefInf></Strd></RmtInf></TxDtls></NtryDtls></Ntry>\n"
-            )
-        f.write("</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n")
+DAY = date(2026, 3, 10)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def child(path: str, url: str) -> None:
     """The import in its own process: print the summary with the peak memory."""
     from fbs_debitor.core.clock import SystemClock
-    from fbs_debitor.payments.bank import import_bank_file
 
     summary = import_bank_file(Database(url), SystemClock(), KOMMUNE, Path(path)).to_json()
     summary.pop("errors")
@@ -114,26 +69,168 @@ def child(path: str, url: str) -> None:
     print(json.dumps(summary))
 
 
-def bench(db: Database, n: int, memory_only: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"entries": n}
-    if not memory_only:
-        out["payable_copy_per_s"] = round(make_payable(db, n), 1)
+def import_in_child(db: Database, path: Path) -> dict[str, Any]:
+    done = subprocess.run(  # noqa: S603 - our own module
+        [sys.executable, "-m", "bench.payments", "--child", str(path), db.url],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return summary
+
+
+def paid_fees(db: Database) -> int:
+    with db.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(fees).where(fees.c.status == "paid")
+            ).scalar_one()
+        )
+
+
+def wait_until_paid(db: Database, n: int, timeout_s: float) -> bool:
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        if paid_fees(db) >= n:
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def payable_invoices(system: System, n: int) -> list[BankCredit]:
+    """``n`` fees registered and invoiced; one bank credit paying each invoice in full."""
+    ids = patrons(system, max(1, min(10000, n // 10)))
+    rng = random.Random(3)
+    for start in range(0, n, 5000):
+        with system.db.begin() as conn:
+            library.create_fees_bulk(
+                conn,
+                system.clock,
+                KOMMUNE,
+                [
+                    NewFee(
+                        patron_id=rng.choice(ids),
+                        kind="fee",
+                        amount=Money(rng.choice([2000, 9000, 12000])),
+                    )
+                    for _ in range(min(5000, n - start))
+                ],
+            )
+        system.worker().drain(timeout_s=3600, wait_for_delayed=False)
+    with system.db.connect() as conn:
+        issued = conn.execute(
+            select(invoices.c.payment_id, invoices.c.issued_total_ore).order_by(invoices.c.id)
+        ).all()
+    assert len(issued) == n, (len(issued), n)
+    return [BankCredit(f"E{i:09d}", int(t), DAY, pid) for i, (pid, t) in enumerate(issued)]
+
+
+def end_to_end(system: System, credits: list[BankCredit], tmp: Path) -> dict[str, Any]:
+    n = len(credits)
+    path = tmp / "bulk.xml"
+    write_camt054(path, "BULK", credits)
+    system.start_background(scheduler=False)
+    try:
+        t = time.perf_counter()
+        summary = import_in_child(system.db, path)
+        imported = time.perf_counter() - t
+        assert wait_until_paid(system.db, n, timeout_s=3600), "fees not paid in time"
+        elapsed = time.perf_counter() - t
+    finally:
+        system.stop_background()
+    assert summary["entries"] == n and summary["matched"] == n, summary
+    return {
+        "entries_per_s": round(n / elapsed, 1),
+        "import_entries_per_s": round(n / summary["elapsed_s"], 1),
+        "import_s": round(imported, 2),
+        "drain_after_import_s": round(elapsed - imported, 2),
+        "peak_rss_mb": round(summary["peak_rss_mb"], 1),
+    }
+
+
+def steady(system: System, credits: list[BankCredit], rate: float, tmp: Path) -> dict[str, Any]:
+    """Legs 3+4 at a steady rate, the worker in the background as under ``serve``."""
+    already = paid_fees(system.db)
+    since = datetime.now(UTC)
+    system.start_background(scheduler=False)
+    try:
+        batch, next_at = 5, time.perf_counter()
+        for i, start in enumerate(range(0, len(credits), batch)):
+            p = tmp / f"s{i}.xml"
+            write_camt054(p, f"STEADY-{i}", credits[start : start + batch])
+            import_bank_file(system.db, system.clock, KOMMUNE, p)
+            next_at += batch / rate
+            time.sleep(max(0.0, next_at - time.perf_counter()))
+        assert wait_until_paid(system.db, already + len(credits), timeout_s=60)
+    finally:
+        system.stop_background()
+    with system.db.connect() as conn:
+        arrived = {
+            json.loads(p)["payment_ref"]: e
+            for p, e in conn.execute(
+                select(outbox.c.payload, outbox.c.enqueued_at).where(
+                    outbox.c.message_type == "payment.PaymentReceived.v1",
+                    outbox.c.enqueued_at >= since,
+                )
+            )
+        }
+        covered = {
+            mid: json.loads(p)["payment_reference"]
+            for mid, p in conn.execute(
+                select(outbox.c.message_id, outbox.c.payload).where(
+                    outbox.c.message_type == "coverage.ClaimCovered.v1",
+                    outbox.c.enqueued_at >= since,
+                )
+            )
+        }
+        applied = conn.execute(
+            select(inbox.c.message_id, inbox.c.applied_at).where(
+                inbox.c.consumer == "library", inbox.c.message_id.in_(list(covered) or [""])
+            )
+        ).all()
+    delays = [
+        (a - arrived[covered[m]]).total_seconds() * 1000
+        for m, a in applied
+        if covered[m] in arrived
+    ]
+    assert len(delays) == len(credits), (len(delays), len(credits))
+    return {
+        "steady_rate_per_s": rate,
+        "steady_payments": len(credits),
+        "legs34_p50_ms": round(percentile(delays, 50), 2),
+        "legs34_p99_ms": round(percentile(delays, 99), 2),
+    }
+
+
+def bench(db: Database, n: int, rate: float, steady_s: float) -> dict[str, Any]:
+    system = build_system(db=db, clock=SettableClock.at_date(date(2026, 3, 2)))
+    municipality(system)
+    steady_n = int(rate * steady_s)
+    t = time.perf_counter()
+    credits = payable_invoices(system, n + steady_n)
+    out: dict[str, Any] = {"entries": n, "setup_s": round(time.perf_counter() - t, 1)}
+    with tempfile.TemporaryDirectory(prefix="fbsd-bench-pay-") as tmp:
+        out.update(end_to_end(system, credits[:n], Path(tmp)))
+        out.update(steady(system, credits[n:], rate, Path(tmp)))
+    return out
+
+
+def unmatched_credits(n: int) -> Iterator[BankCredit]:
+    """Entries with valid FIK payment IDs that belong to no invoice, made one at a time."""
+    for i in range(n):
+        yield BankCredit(f"M{i:012d}", 2000 + 7 * (i % 50), DAY, PaymentId.generate(i + 1).value)
+
+
+def memory_only(db: Database, n: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="fbsd-bench-camt-") as tmp:
         path = Path(tmp) / "camt054.xml"
         t = time.perf_counter()
-        write_camt054(path, n)
-        out["generate_s"] = round(time.perf_counter() - t, 2)
-        out["file_mb"] = round(path.stat().st_size / 2**20, 1)
-        t = time.perf_counter()
-        done = subprocess.run(  # noqa: S603 - our own module
-            [sys.executable, "-m", "bench.payments", "--child", str(path), db.url],
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=Path(__file__).resolve().parents[1],
-        )
-        wall = time.perf_counter() - t
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+        write_camt054(path, "MEMORY", unmatched_credits(n))
+        generated = time.perf_counter() - t
+        size = path.stat().st_size
+        summary = import_in_child(db, path)
     with db.connect() as conn:
         received = conn.execute(
             select(func.count())
@@ -141,22 +238,14 @@ def bench(db: Database, n: int, memory_only: bool) -> dict[str, Any]:
             .where(outbox.c.message_type == "payment.PaymentReceived.v1")
         ).scalar_one()
     assert summary["entries"] == n and received == n, (summary, received)
-    if not memory_only:
-        assert summary["matched"] == n, summary
-    out.update(
-        {
-            "entries_per_s": round(n / summary["elapsed_s"], 1),
-            "import_s": summary["elapsed_s"],
-            "process_wall_s": round(wall, 2),
-            "matched": summary["matched"],
-            "unmatched": summary["unmatched"],
-            "peak_rss_mb": round(summary["peak_rss_mb"], 1),
-            "children_max_rss_mb": round(
-                resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
-            ),
-        }
-    )
-    return out
+    return {
+        "entries": n,
+        "file_mb": round(size / 2**20, 1),
+        "generate_s": round(generated, 2),
+        "import_entries_per_s": round(n / summary["elapsed_s"], 1),
+        "unmatched": summary["unmatched"],
+        "peak_rss_mb": round(summary["peak_rss_mb"], 1),
+    }
 
 
 def main() -> None:
@@ -165,12 +254,20 @@ def main() -> None:
         return
     p = parser("payments", __doc__ or "")
     p.add_argument("--entries", type=int, default=100000)
+    p.add_argument("--rate", type=float, default=50.0)
+    p.add_argument("--steady-seconds", type=float, default=10.0)
     p.add_argument(
-        "--memory-only", action="store_true", help="no payable copy; for 1,000,000 entries"
+        "--memory-only", action="store_true", help="import only, no invoices; for 1,000,000"
     )
     args = p.parse_args()
-    name = "payments-memory" if args.memory_only else "payments"
-    run(name, args.database, lambda db: bench(db, args.entries, args.memory_only))
+    if args.memory_only:
+        run("payments-memory", args.database, lambda db: memory_only(db, args.entries))
+    else:
+        run(
+            "payments",
+            args.database,
+            lambda db: bench(db, args.entries, args.rate, args.steady_seconds),
+        )
 
 
 if __name__ == "__main__":
