@@ -18,6 +18,7 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import allocation
 from fbs_debitor.debtor import ledger as debtor
 from fbs_debitor.debtor.billing_tables import invoices
+from fbs_debitor.debtor.credit import available_credit
 from fbs_debitor.debtor.dunning import run_dunning
 from fbs_debitor.debtor.store import claims
 from fbs_debitor.library import service as library
@@ -124,7 +125,7 @@ def test_underpayment_partly_covers_and_overpayment_becomes_credit(
         account = conn.execute(
             select(claims.c.account_id).where(claims.c.claim_id == str(b))
         ).scalar_one()
-        assert allocation.account_credit(conn, K, account) == 1000
+        assert available_credit(conn, K, account) == 1000
     # a second payment for the same claim pays the rest
     bank(live, tmp_path, credit("U2", 7000, pid_a))
     assert fee_open(live, a) == (Money(0), FeeStatus.PAID)

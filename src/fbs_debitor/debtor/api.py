@@ -11,7 +11,8 @@ request is a 422 problem.
 
 ``staff_router`` (``/api/v1/{kommunekode}``): a debtor's account and one claim (CPR masked),
 the ledger guard; the debtor rules (``GET/PUT /debtor-rules``), the letters (list and PDF), a
-payment agreement and the deceased flag of a debtor, and write-off by hand.
+payment agreement and the deceased flag of a debtor, write-off by hand, and the refund of a
+debtor's credit (``POST /debtors/{debtor_id}/refunds``; not for the ``ops`` role).
 
 Authentication and roles are applied where the routers are mounted (``web.app.MOUNTS``); the
 service endpoint has no kommunekode in its path, so it compares the payload's municipality with
@@ -40,7 +41,8 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.errors import ConflictError, ForbiddenError, ValidationError
 from fbs_debitor.debtor import service
-from fbs_debitor.debtor.agreements import mark_deceased, set_payment_agreement
+from fbs_debitor.debtor.agreements import account_for, mark_deceased, set_payment_agreement
+from fbs_debitor.debtor.credit import available_credit, refund
 from fbs_debitor.debtor.letters_store import letter_pdf, list_letters
 from fbs_debitor.debtor.model import Outcome, describe_contract_error
 from fbs_debitor.debtor.rules_store import get_rules, put_rules, rules_document
@@ -390,3 +392,65 @@ def post_write_off(
             reason=body.reason,
             by=body.by,
         )
+
+
+# -- credit ---------------------------------------------------------------------------------------
+
+REFUND_ROLES = frozenset({"debtor-staff", "admin"})
+"""Who may refund credit: it pays money out, so not ``ops``, whom the staff routes admit too."""
+
+
+class RefundRequest(pydantic.BaseModel):
+    """A refund of the debtor's credit: the amount (default: all of it), the caller's reference
+    (idempotency key: the same reference again returns the first refund) and who asks."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    reference: str = pydantic.Field(min_length=1, max_length=120)
+    by: str | None = pydantic.Field(default=None, min_length=1, max_length=100)
+
+
+@staff_router.post(
+    "/debtors/{debtor_id}/refunds",
+    status_code=201,
+    responses={
+        200: {"description": "The reference was used before: the first refund, unchanged"},
+        409: {"description": "No credit, the amount exceeds it, or the reference is taken"},
+    },
+)
+def post_refund(
+    kommunekode: str, debtor_id: str, body: RefundRequest, request: Request, response: Response
+) -> dict[str, Any]:
+    """Refund (part of) the debtor account's credit (overpayments not used for claims); the
+    payout to the citizen's NemKonto is the municipality's own. 201 with the refund; 200 with the
+    first refund if the reference was used before."""
+    who = getattr(request.state, "principal", None)
+    role = str(getattr(who, "role", ""))
+    if role not in REFUND_ROLES:
+        raise ForbiddenError(
+            "refunds are for the roles debtor-staff and admin", code="refund-not-allowed"
+        )
+    system = _system(request)
+    try:
+        with system.db.begin() as conn:
+            account_id = account_for(conn, kommunekode, debtor_id)
+            made, created = refund(
+                conn,
+                system.clock,
+                kommunekode,
+                account_id,
+                body.amount_ore,
+                body.reference,
+                body.by or f"api key ({role})",
+            )
+            left = available_credit(conn, kommunekode, account_id)
+    except IntegrityError:
+        # a concurrent request with the same reference for another account won the race
+        raise ConflictError(
+            "a concurrent refund with the same reference was made first; send it again",
+            code="concurrent-request",
+        ) from None
+    if not created:
+        response.status_code = 200
+    return {"refund": made, "created": created, "credit_ore": left}

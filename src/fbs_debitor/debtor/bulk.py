@@ -7,7 +7,9 @@ lookup per table and one multi-row statement per table (executemany / insertmany
 message is applied by the single path in its place in the order, after the run before it. The
 answers go out after the whole batch (they are unordered anyway). In immediate invoicing mode the
 run's invoices, letters and InvoiceIssued messages are written set-based too (one statement per
-table), before the claims, whose rows then carry their invoice id.
+table), before the claims, whose rows then carry their invoice id; the claims of accounts with
+credit are invoiced after they are inserted, once the credit paid what it can
+(:func:`~fbs_debitor.debtor.invoicing.invoice_after_credit`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import service, store
-from fbs_debitor.debtor.invoicing import NewClaim, invoice_on_registration
+from fbs_debitor.debtor.invoicing import NewClaim, invoice_after_credit, invoice_on_registration
 from fbs_debitor.debtor.model import Outcome, accepted, check_registration, claim_exists, refused
 from fbs_debitor.messaging.outbox import wall_now
 
@@ -133,7 +135,7 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
         if (p.message.municipality, p.debtor.value) not in account_ids
     }
     account_ids.update(store.insert_accounts(conn, list(new_accounts.values())))
-    invoice_ids = invoice_on_registration(  # immediate mode: one invoice per claim, set-based
+    invoiced = invoice_on_registration(  # immediate mode: one invoice per claim, set-based
         conn,
         clock,
         [
@@ -160,7 +162,7 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
                 if p.item.enqueued_at is None
                 else max(0, (wall - p.item.enqueued_at) // _ONE_MS),
                 sequence=p.item.sequence,
-                invoice_id=invoice_ids.get((p.message.municipality, p.message.claim_id)),
+                invoice_id=invoiced.invoice_ids.get((p.message.municipality, p.message.claim_id)),
             )
             for p in creating
         ],
@@ -178,4 +180,6 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
         ],
     )
     store.insert_rejections(conn, rejections, now)
+    if invoiced.after_credit:  # accounts with credit: it pays first, the invoices the rest
+        invoice_after_credit(conn, clock, invoiced.after_credit)
     return outcomes

@@ -20,6 +20,13 @@ Two modes (``DebtorRules.invoicing_mode``):
 :func:`run_invoicing` also catches up in immediate mode: claims registered before the
 municipality's set-up reached debtor (no creditor number yet) or while it collected are
 invoiced one by one. Claims of a deceased debtor are not invoiced (they are written off).
+
+Credit pays the next claim (:mod:`~fbs_debitor.debtor.credit`): before an invoice is made for an
+account with credit, the credit pays the account's open claims; a claim it pays in full gets no
+invoice, and the invoice shows only what is left. Which accounts have credit is one bulk query
+per run (immediate mode: per registration or batch), so the common case costs almost nothing. In
+immediate mode the claims of an account with credit are invoiced after they are inserted
+(:func:`invoice_after_credit`), since the credit can pay only a claim that exists.
 """
 
 from __future__ import annotations
@@ -37,10 +44,11 @@ from fbs_debitor.contracts.coverage import InvoiceIssued
 from fbs_debitor.contracts.registration import ClaimKind, ClaimRegistered
 from fbs_debitor.contracts.sending import Outgoing, send_many
 from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.core.fik import PaymentId, validate_creditor_number
 from fbs_debitor.debtor.billing import due_date_for
 from fbs_debitor.debtor.billing_tables import invoice_runs, invoices, letters, payment_sequences
-from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
+from fbs_debitor.debtor.credit import accounts_with_credit, apply_credit
 from fbs_debitor.debtor.letters_store import LETTER_COLUMNS, PENDING, encode_letter, letter_data
 from fbs_debitor.debtor.model import ClaimStatus, mask_debtor_id
 from fbs_debitor.debtor.rules import InvoicingMode
@@ -57,7 +65,9 @@ __all__ = [
     "InvoiceLine",
     "InvoicingResult",
     "NewClaim",
+    "RegistrationInvoices",
     "allocate_payment_sequences",
+    "invoice_after_credit",
     "invoice_on_registration",
     "issue_invoices",
     "reinvoice_moved_claim",
@@ -112,6 +122,15 @@ class NewClaim(NamedTuple):
     id_type: str
     debtor_id: str
     kind: ClaimKind
+
+
+class RegistrationInvoices(NamedTuple):
+    """What :func:`invoice_on_registration` did: (municipality, claim id) -> invoice id of the
+    claims it invoiced, and the claims whose account has credit (immediate mode), which
+    :func:`invoice_after_credit` invoices once they are inserted."""
+
+    invoice_ids: dict[tuple[str, str], int]
+    after_credit: tuple[NewClaim, ...] = ()
 
 
 # -- the payment ID counter -----------------------------------------------------------------------
@@ -261,19 +280,24 @@ def _titles(materials: Sequence[Any]) -> tuple[str, ...]:
 
 def invoice_on_registration(
     conn: Connection, clock: Clock, new: Sequence[NewClaim]
-) -> dict[tuple[str, str], int]:
+) -> RegistrationInvoices:
     """Immediate mode: one invoice per claim being registered, issued before the claims are
     inserted (their rows then carry the invoice id). Returns (municipality, claim id) -> invoice
     id; claims of a municipality in collected mode or without a set-up yet get none (the
-    invoicing run takes them)."""
+    invoicing run takes them). Claims of an account with credit get none either: they come back
+    in ``after_credit``, for :func:`invoice_after_credit` once they are inserted."""
     out: dict[tuple[str, str], int] = {}
+    later: list[NewClaim] = []
     by_municipality: dict[str, list[NewClaim]] = {}
     for item in new:
         by_municipality.setdefault(item.message.municipality, []).append(item)
-    for municipality, items in by_municipality.items():
+    for municipality, all_items in by_municipality.items():
         setup = load_setup(conn, municipality)
         if setup is None or setup.rules.invoicing_mode is not InvoicingMode.IMMEDIATE:
             continue
+        credit = accounts_with_credit(conn, municipality, {i.account_id for i in all_items})
+        items = [i for i in all_items if i.account_id not in credit]
+        later += [i for i in all_items if i.account_id in credit]
         groups = [
             InvoiceGroup(
                 account_id=item.account_id,
@@ -292,7 +316,22 @@ def invoice_on_registration(
         ids = issue_invoices(conn, clock, setup, groups)
         for item, invoice_id in zip(items, ids, strict=True):
             out[(municipality, item.message.claim_id)] = invoice_id
-    return out
+    return RegistrationInvoices(out, tuple(later))
+
+
+def invoice_after_credit(conn: Connection, clock: Clock, later: Sequence[NewClaim]) -> None:
+    """Immediate mode, claims of accounts with credit (``RegistrationInvoices.after_credit``),
+    now inserted with their charge: the credit pays the accounts' open claims, and each of these
+    claims with something left gets its invoice for what is left."""
+    by_municipality: dict[str, list[NewClaim]] = {}
+    for item in later:
+        by_municipality.setdefault(item.message.municipality, []).append(item)
+    for municipality, items in by_municipality.items():
+        setup = load_setup(conn, municipality)
+        assert setup is not None  # invoice_on_registration found it
+        apply_credit(conn, clock, municipality, {i.account_id for i in items})
+        rows = _uninvoiced(conn, municipality, claim_ids=[i.message.claim_id for i in items])
+        _invoice_rows(conn, clock, setup, _groups(rows, InvoicingMode.IMMEDIATE, 0))
 
 
 # -- claims that are in debtor already ------------------------------------------------------------
@@ -310,9 +349,15 @@ def _attach(conn: Connection, pairs: list[tuple[int, int]]) -> None:
         conn.execute(_ATTACH, [{"claim_pk": c, "invoice": i} for c, i in pairs])
 
 
-def _uninvoiced(conn: Connection, municipality: str, claim_pk: int | None = None) -> list[Any]:
+def _uninvoiced(
+    conn: Connection,
+    municipality: str,
+    claim_pk: int | None = None,
+    *,
+    claim_ids: Sequence[str] | None = None,
+) -> list[Any]:
     """Open, not-invoiced claims with a positive balance, of living debtors, by account then
-    claim (one query). With ``claim_pk``: only that claim."""
+    claim (one query). With ``claim_pk``: only that claim; with ``claim_ids``: only those."""
     balance = func.sum(postings.c.amount_ore)
     query = (
         select(
@@ -343,7 +388,20 @@ def _uninvoiced(conn: Connection, municipality: str, claim_pk: int | None = None
     )
     if claim_pk is not None:
         query = query.where(claims.c.id == claim_pk)
+    if claim_ids is not None:
+        query = query.where(claims.c.claim_id.in_(claim_ids))
     return list(conn.execute(query))
+
+
+def _after_credit(
+    conn: Connection, clock: Clock, municipality: str, claim_pk: int | None = None
+) -> list[Any]:
+    """:func:`_uninvoiced` after the accounts of those claims that have credit paid their open
+    claims from it: read again only if some credit was used (one more query when none was)."""
+    rows = _uninvoiced(conn, municipality, claim_pk)
+    if rows and apply_credit(conn, clock, municipality, {int(r.account_id) for r in rows}):
+        rows = _uninvoiced(conn, municipality, claim_pk)
+    return rows
 
 
 def _line(row: Any) -> InvoiceLine:
@@ -420,7 +478,8 @@ def run_invoicing(
         if mode is InvoicingMode.COLLECTED and not _collection_due(conn, setup, on):
             skipped += 1
             continue
-        groups = _groups(_uninvoiced(conn, m), mode, setup.rules.collect_min_total_ore)
+        rows = _after_credit(conn, clock, m)
+        groups = _groups(rows, mode, setup.rules.collect_min_total_ore)
         n = _invoice_rows(conn, clock, setup, groups)
         done += 1
         made += n
@@ -449,6 +508,6 @@ def reinvoice_moved_claim(conn: Connection, clock: Clock, municipality: str, cla
     setup = load_setup(conn, municipality)
     if setup is None or setup.rules.invoicing_mode is not InvoicingMode.IMMEDIATE:
         return
-    rows = _uninvoiced(conn, municipality, claim_pk)
+    rows = _after_credit(conn, clock, municipality, claim_pk)
     if rows:
         _invoice_rows(conn, clock, setup, [rows])

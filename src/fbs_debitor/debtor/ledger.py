@@ -24,6 +24,7 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import store
 from fbs_debitor.debtor.billing_guard import check_billing
 from fbs_debitor.debtor.billing_view import account_billing
+from fbs_debitor.debtor.credit import credit_view
 from fbs_debitor.debtor.model import (
     Account,
     Claim,
@@ -226,7 +227,8 @@ def account_view(
 ) -> dict[str, Any]:
     """The debtor's account: its claims with balances, postings and events, its invoices (with
     the amount due derived from the claims), reminders, letters, payment agreement (``active``
-    as of ``today``, if given) and balance; the CPR masked.
+    as of ``today``, if given), balance, credit (and any shortfall) and refunds; the CPR
+    masked.
 
     ``debtor_id`` is a CPR (10 digits) or a CVR (8 digits). Raises ValidationError for a
     malformed number and NotFoundError when the municipality has no account for it.
@@ -252,6 +254,7 @@ def account_view(
         "balance": total.to_json_str(),
         "claims": views,
         **account_billing(conn, municipality, account_id, today),
+        **credit_view(conn, municipality, account_id),
     }
 
 

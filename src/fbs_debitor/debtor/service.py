@@ -17,7 +17,9 @@ Free texts from the library (reasons) are stored with any CPR in them masked.
 Leg 2 starts here too: in the municipality's ``immediate`` invoicing mode a new claim is invoiced
 in the transaction that registers it (:func:`~fbs_debitor.debtor.invoicing.invoice_on_registration`),
 and a claim that moves to another debtor leaves its invoice for one to the new debtor
-(:func:`~fbs_debitor.debtor.invoicing.reinvoice_moved_claim`).
+(:func:`~fbs_debitor.debtor.invoicing.reinvoice_moved_claim`). A new claim of an account with credit
+is paid from the credit first and invoiced for what is left
+(:func:`~fbs_debitor.debtor.invoicing.invoice_after_credit`).
 
 Ordering: the worker applies the messages of one claim in their sequence order. A refused
 ClaimRegistered leaves no claim, so a corrected ClaimRegistered with a later sequence is accepted.
@@ -48,7 +50,12 @@ from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import store
-from fbs_debitor.debtor.invoicing import NewClaim, invoice_on_registration, reinvoice_moved_claim
+from fbs_debitor.debtor.invoicing import (
+    NewClaim,
+    invoice_after_credit,
+    invoice_on_registration,
+    reinvoice_moved_claim,
+)
 from fbs_debitor.debtor.ledger import (
     account_view,
     check_ledger,
@@ -236,7 +243,7 @@ def _register(
             conn, msg.municipality, msg.debtor.id_type, debtor.value, now
         )
     new = NewClaim(msg, account_id, msg.debtor.id_type, debtor.value, kind)
-    invoice_ids = invoice_on_registration(conn, clock, [new])  # immediate mode only
+    invoiced = invoice_on_registration(conn, clock, [new])  # immediate mode only
     store.insert_registered_claim(
         conn,
         msg,
@@ -246,8 +253,10 @@ def _register(
         leg1_ms=None if enqueued_at is None else max(0, (wall_now() - enqueued_at) // _ONE_MS),
         sequence=sequence,
         message_id=message_id,
-        invoice_id=invoice_ids.get((msg.municipality, msg.claim_id)),
+        invoice_id=invoiced.invoice_ids.get((msg.municipality, msg.claim_id)),
     )
+    if invoiced.after_credit:  # the account has credit: it pays first, the invoice the rest
+        invoice_after_credit(conn, clock, invoiced.after_credit)
     return accepted(msg, message_id, amount)
 
 
