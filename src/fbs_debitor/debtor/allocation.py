@@ -34,7 +34,6 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
     insert,
     select,
     update,
@@ -50,7 +49,7 @@ from fbs_debitor.contracts.payment import PaymentAllocated, PaymentReceived, Pay
 from fbs_debitor.contracts.sending import Outgoing, send, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import UtcDateTime, metadata
-from fbs_debitor.core.fastsql import insert_dicts
+from fbs_debitor.core.fastsql import insert_dicts, update_rows
 from fbs_debitor.debtor.allocation_state import AllocationState, ClaimState
 from fbs_debitor.debtor.billing_tables import invoices
 from fbs_debitor.debtor.model import ClaimStatus, PostingKind, principal_and_fees
@@ -177,23 +176,15 @@ def allocate_many(
     insert_dicts(conn, postings, run.postings)
     insert_dicts(conn, payments, run.payments)
     changed = [
-        {"b_pk": c.pk, "b_status": c.status, "b_seq": c.coverage_sequence}
+        {"id": c.pk, "status": c.status, "coverage_sequence": c.coverage_sequence}
         for c in state.claims.values()
         if c.changed
     ]
-    if changed:
-        conn.execute(_UPDATE_CLAIM, changed)
+    update_rows(conn, claims, ["id"], changed)
     messages = run.coverage + run.invoices + run.answers
     if messages:
         send_many(conn, messages, source=SOURCE)
     return results
-
-
-_UPDATE_CLAIM = (
-    update(claims)
-    .where(claims.c.id == bindparam("b_pk"))
-    .values(status=bindparam("b_status"), coverage_sequence=bindparam("b_seq"))
-)
 
 
 def _apply(
@@ -430,18 +421,6 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
             invoice_updated(conn, clock, row.municipality, row.invoice_id)
     conn.execute(update(payments).where(payments.c.id == payment.id).values(reversed=True))
     return True
-
-
-def account_credit(conn: Connection, municipality: str, account_id: int) -> int:
-    """Money of the account not applied to any claim (overpayments), in øre."""
-    rows = conn.execute(
-        select(payments.c.credit_ore).where(
-            payments.c.municipality == municipality,
-            payments.c.account_id == account_id,
-            payments.c.reversed.is_(False),
-        )
-    )
-    return sum(int(r) for r in rows.scalars())
 
 
 def unmatched_payments(conn: Connection, municipality: str) -> list[dict[str, Any]]:

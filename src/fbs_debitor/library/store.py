@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 
 from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
-from fbs_debitor.core.fastsql import insert_dicts
+from fbs_debitor.core.fastsql import insert_dicts, update_rows
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
 from fbs_debitor.library.model import (
@@ -404,38 +404,25 @@ def fees_for_coverage(conn: Connection, keys: set[tuple[str, int]]) -> dict[tupl
     return out
 
 
-_AFTER_COVERAGE = (
-    update(fees)
-    .where(fees.c.id == bindparam("b_fee_id"))
-    .values(
-        open_ore=bindparam("b_open"),
-        status=bindparam("b_status"),
-        paid_date=bindparam("b_paid_date"),
-        debtor_state=bindparam("b_debtor_state"),
-        debtor_reason=bindparam("b_debtor_reason"),
-        updated_at=bindparam("b_now", type_=UtcDateTime()),
-    )
-)
-
-
 def update_fees_after_coverage(conn: Connection, changed: Sequence[Fee], now: datetime) -> None:
     """Write what coverage changes of each fee (open amount, status, paid date, debtor state)."""
-    if changed:
-        conn.execute(
-            _AFTER_COVERAGE,
-            [
-                {
-                    "b_fee_id": f.id,
-                    "b_open": f.open.ore,
-                    "b_status": f.status.value,
-                    "b_paid_date": f.paid_date,
-                    "b_debtor_state": f.debtor_state.value,
-                    "b_debtor_reason": f.debtor_reason,
-                    "b_now": now,
-                }
-                for f in changed
-            ],
-        )
+    update_rows(
+        conn,
+        fees,
+        ["id"],
+        [
+            {
+                "id": f.id,
+                "open_ore": f.open.ore,
+                "status": f.status.value,
+                "paid_date": f.paid_date,
+                "debtor_state": f.debtor_state.value,
+                "debtor_reason": f.debtor_reason,
+                "updated_at": now,
+            }
+            for f in changed
+        ],
+    )
 
 
 def fees_of_patron(

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Row, and_, func, select, update
 
 from fbs_debitor.core.db import Database
-from fbs_debitor.core.fastsql import insert_dicts
+from fbs_debitor.core.fastsql import insert_dicts, update_rows
 from fbs_debitor.messaging import metrics
 from fbs_debitor.messaging.envelope import Envelope
 from fbs_debitor.messaging.outbox import wall_now
@@ -290,23 +290,13 @@ class Worker:
                 {"consumer": c, "ordering_key": k, "last_sequence": touched[(c, k)]}
                 for c, k in batch.new_sequence_keys
             ]
-            if new:
-                conn.execute(insert(inbox_sequence), new)
+            insert_dicts(conn, inbox_sequence, new)
             existing = [
-                {"c": c, "k": k, "s": s}
+                {"consumer": c, "ordering_key": k, "last_sequence": s}
                 for (c, k), s in touched.items()
                 if (c, k) not in batch.new_sequence_keys
             ]
-            if existing:
-                conn.execute(
-                    update(inbox_sequence)
-                    .where(
-                        inbox_sequence.c.consumer == bindparam("c"),
-                        inbox_sequence.c.ordering_key == bindparam("k"),
-                    )
-                    .values(last_sequence=bindparam("s")),
-                    existing,
-                )
+            update_rows(conn, inbox_sequence, ["consumer", "ordering_key"], existing)
         if batch.sent_ids:
             conn.execute(
                 update(outbox)

@@ -117,11 +117,11 @@ def invoices_updated(conn: Connection, messages: Sequence[InvoiceUpdated]) -> li
             continue
         kept[key] = message.occurred_at
         latest[key] = {
-            "b_municipality": message.municipality,
-            "b_invoice_id": message.invoice_id,
-            "b_due": message.amount_due_ore,
-            "b_status": message.status,
-            "b_at": message.occurred_at,
+            "municipality": message.municipality,
+            "invoice_id": message.invoice_id,
+            "amount_due_ore": message.amount_due_ore,
+            "status": message.status,
+            "updated_at": message.occurred_at,
         }
         applied.append(True)
     store.update_payables_due(conn, list(latest.values()))

@@ -32,13 +32,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    bindparam,
     insert,
     select,
     update,
 )
 
 from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
+from fbs_debitor.core.fastsql import update_rows
 from fbs_debitor.payments.model import Payable
 
 _ID = ID_TYPE
@@ -385,42 +385,17 @@ def record_allocations(
             if (municipality, key) in known:
                 found[i] = True
                 params.append(
-                    {"b_municipality": municipality, "b_key": key}
-                    | {f"b_{c}": values[c] for c in _ALLOCATION_COLUMNS}
+                    {"municipality": municipality, column.name: key}
+                    | {c: values[c] for c in _ALLOCATION_COLUMNS}
                 )
-        if params:
-            conn.execute(
-                update(table)
-                .where(table.c.municipality == bindparam("b_municipality"))
-                .where(column == bindparam("b_key"))
-                .values(
-                    {
-                        c: bindparam(f"b_{c}", type_=UtcDateTime() if c == "allocated_at" else None)
-                        for c in _ALLOCATION_COLUMNS
-                    }
-                ),
-                params,
-            )
+        update_rows(conn, table, ["municipality", column.name], params)
     return found
 
 
-_PAYABLE_DUE = (
-    update(payables)
-    .where(payables.c.municipality == bindparam("b_municipality"))
-    .where(payables.c.invoice_id == bindparam("b_invoice_id"))
-    .values(
-        amount_due_ore=bindparam("b_due"),
-        status=bindparam("b_status"),
-        updated_at=bindparam("b_at", type_=UtcDateTime()),
-    )
-)
-
-
 def update_payables_due(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Set amount due, status and updated_at of payables (``b_municipality``, ``b_invoice_id``,
-    ``b_due``, ``b_status``, ``b_at``)."""
-    if rows:
-        conn.execute(_PAYABLE_DUE, list(rows))
+    """Set amount due, status and updated_at of payables (rows of ``municipality``,
+    ``invoice_id``, ``amount_due_ore``, ``status``, ``updated_at``)."""
+    update_rows(conn, payables, ["municipality", "invoice_id"], rows)
 
 
 def as_date(value: date | None) -> str | None:
