@@ -56,8 +56,9 @@ from fbs_debitor.debtor.model import ClaimStatus, PostingKind, principal_and_fee
 from fbs_debitor.debtor.store import ID, claims, postings
 
 SOURCE = "debtor"
-INTERNAL_CHANNELS = frozenset({"credit"})
-"""Channels inside debtor (an account's credit paying a claim): no PaymentAllocated goes out."""
+INTERNAL_CHANNELS = frozenset({"credit", "staff"})
+"""Channels inside debtor (an account's credit paying a claim; staff applying an unmatched
+payment): no PaymentAllocated goes out for the internal reference."""
 
 payments = Table(
     "debtor_payment",
