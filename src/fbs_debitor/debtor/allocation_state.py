@@ -12,7 +12,7 @@ one-at-a-time path did.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -71,6 +71,23 @@ class InvoiceRef:
     payment_id: str
 
 
+def _by_municipality(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(municipality, key) pairs as sorted distinct keys per municipality: every lookup by a
+    key unique per municipality names the municipality too, so that it uses the unique index
+    (municipality, key) instead of scanning the table."""
+    out: dict[str, set[str]] = {}
+    for municipality, key in pairs:
+        out.setdefault(municipality, set()).add(key)
+    return {m: sorted(keys) for m, keys in sorted(out.items())}
+
+
+def _chosen_in(municipality: str) -> Callable[[Sequence[Any]], Any]:
+    def condition(part: Sequence[Any]) -> Any:
+        return (claims.c.municipality == municipality) & claims.c.claim_id.in_(part)
+
+    return condition
+
+
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(values), CHUNK):
         yield values[start : start + CHUNK]
@@ -102,24 +119,26 @@ class AllocationState:
         state._read_applied(payments, messages)
         state._read_invoices(messages)
         state._read_accounts(messages)
-        chosen = sorted({(m.municipality, c) for m in messages for c in m.claim_ids})
-        state._load_claims(claims.c.claim_id.in_, [c for _, c in chosen], wanted=set(chosen))
+        chosen = _by_municipality((m.municipality, c) for m in messages for c in m.claim_ids)
+        for municipality, claim_ids in chosen.items():
+            state._load_claims(_chosen_in(municipality), claim_ids)
         state.invoice_claims_many(sorted(state.invoices))
         state.account_claims_many(sorted(set(state.accounts.values())))
         return state
 
     def _read_applied(self, payments: Table, messages: Sequence[PaymentReceived]) -> None:
-        refs = sorted({m.payment_ref for m in messages})
-        for part in _chunks(refs):
-            rows = self.conn.execute(
-                select(payments.c.municipality, payments.c.payment_ref).where(
-                    payments.c.payment_ref.in_(part)
+        refs = _by_municipality((m.municipality, m.payment_ref) for m in messages)
+        for municipality, values in refs.items():
+            for part in _chunks(values):
+                rows = self.conn.execute(
+                    select(payments.c.payment_ref).where(
+                        payments.c.municipality == municipality, payments.c.payment_ref.in_(part)
+                    )
                 )
-            )
-            self.applied_refs.update((m, r) for m, r in rows)
+                self.applied_refs.update((municipality, r) for (r,) in rows)
 
     def _read_invoices(self, messages: Sequence[PaymentReceived]) -> None:
-        pids = sorted({m.payment_id for m in messages if m.payment_id})
+        pids = _by_municipality((m.municipality, m.payment_id) for m in messages if m.payment_id)
         ids = sorted(
             {
                 int(m.invoice_id)
@@ -133,10 +152,16 @@ class AllocationState:
             invoices.c.account_id,
             invoices.c.payment_id,
         )
-        for part in _chunks(pids):
-            self._keep_invoices(
-                self.conn.execute(select(*cols).where(invoices.c.payment_id.in_(part)))
-            )
+        for municipality, values in pids.items():
+            for part in _chunks(values):
+                self._keep_invoices(
+                    self.conn.execute(
+                        select(*cols).where(
+                            invoices.c.municipality == municipality,
+                            invoices.c.payment_id.in_(part),
+                        )
+                    )
+                )
         for part in _chunks(ids):
             self._keep_invoices(self.conn.execute(select(*cols).where(invoices.c.id.in_(part))))
 
@@ -147,41 +172,39 @@ class AllocationState:
             self.invoice_by_payment_id[(ref.municipality, ref.payment_id)] = ref.id
 
     def _read_accounts(self, messages: Sequence[PaymentReceived]) -> None:
-        wanted = {(m.municipality, m.debtor.id) for m in messages if m.debtor is not None}
-        debtor_ids = sorted({d for _, d in wanted})
-        for part in _chunks(debtor_ids):
-            rows = self.conn.execute(
-                select(accounts.c.id, accounts.c.municipality, accounts.c.debtor_id).where(
-                    accounts.c.debtor_id.in_(part)
+        wanted = _by_municipality(
+            (m.municipality, m.debtor.id) for m in messages if m.debtor is not None
+        )
+        for municipality, debtor_ids in wanted.items():
+            for part in _chunks(debtor_ids):
+                rows = self.conn.execute(
+                    select(accounts.c.id, accounts.c.debtor_id).where(
+                        accounts.c.municipality == municipality, accounts.c.debtor_id.in_(part)
+                    )
                 )
-            )
-            for r in rows:
-                if (r.municipality, r.debtor_id) in wanted:
-                    self.accounts[(r.municipality, r.debtor_id)] = int(r.id)
+                for r in rows:
+                    self.accounts[(municipality, r.debtor_id)] = int(r.id)
 
     # -- claims, up front or when first needed ---------------------------------------------------
 
     def _load_claims(
         self,
-        column_in: Any,
+        condition: Callable[[Sequence[Any]], Any],
         values: Sequence[Any],
         *,
         open_only: bool = False,
-        wanted: set[tuple[str, str]] | None = None,
     ) -> list[ClaimState]:
-        """Read the claims whose column is among ``values``; claims known already keep their
-        in-memory state. Returns every matching claim (known or new)."""
+        """Read the claims that ``condition(part of values)`` selects; claims known already keep
+        their in-memory state. Returns every matching claim (known or new)."""
         found: list[ClaimState] = []
         new: list[ClaimState] = []
         for part in _chunks(list(values)):
-            query = select(claims).where(column_in(part))
+            query = select(claims).where(condition(part))
             if open_only:
                 query = query.where(claims.c.status == ClaimStatus.OPEN.value)
             if self.lock:
                 query = query.with_for_update()
             for r in self.conn.execute(query):
-                if wanted is not None and (r.municipality, r.claim_id) not in wanted:
-                    continue
                 known = self.claims.get(int(r.id))
                 if known is not None:
                     found.append(known)

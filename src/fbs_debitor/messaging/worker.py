@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, func, select, text, update
 
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.fastsql import insert_dicts, update_rows
@@ -138,9 +138,15 @@ class Worker:
             .order_by(outbox.c.id)
             .limit(self.config.batch_size)
         )
-        if self.db.is_postgresql:
-            query = query.with_for_update(skip_locked=True)
-        return list(conn.execute(query))
+        if not self.db.is_postgresql:
+            return list(conn.execute(query))
+        # Walk the partial index in id order. An outbox fills faster than autovacuum analyses
+        # it: with statistics that think a few hundred rows are pending, PostgreSQL bitmap-scans
+        # and sorts every pending row (28 ms a batch at 70,000 pending, against 5 ms).
+        conn.execute(_PLAN_FOR_CLAIM, {"on": "off"})
+        rows = list(conn.execute(query.with_for_update(skip_locked=True)))
+        conn.execute(_PLAN_FOR_CLAIM, {"on": "on"})
+        return rows
 
     def _run_batch(self, *, careful: bool) -> int:
         batch = _Batch()
@@ -330,6 +336,11 @@ class Worker:
                 .values(status="dead", last_error=error[:4000], attempts=outbox.c.attempts + 1)
             )
 
+
+_PLAN_FOR_CLAIM = text(
+    "SELECT set_config('enable_bitmapscan', :on, true), set_config('enable_sort', :on, true)"
+)
+"""Planner settings of the claim query, for this transaction only (PostgreSQL)."""
 
 _CLAIMED = [
     outbox.c[name]

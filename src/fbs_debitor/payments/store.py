@@ -373,13 +373,17 @@ def record_allocations(
             if channel == "bank"
             else (register_payments, register_payments.c.receipt)
         )
-        keys = sorted({k for _, _, k, _ in items})
         known: set[tuple[str, str]] = set()
-        for start in range(0, len(keys), 900):
-            rows = conn.execute(
-                select(table.c.municipality, column).where(column.in_(keys[start : start + 900]))
-            )
-            known.update((m, k) for m, k in rows)
+        for municipality in sorted({m for _, m, _, _ in items}):
+            keys = sorted({k for _, m, k, _ in items if m == municipality})
+            for start in range(0, len(keys), 900):
+                rows = conn.execute(
+                    select(column).where(
+                        table.c.municipality == municipality,
+                        column.in_(keys[start : start + 900]),
+                    )
+                )
+                known.update((municipality, k) for (k,) in rows)
         params = []
         for i, municipality, key, values in items:
             if (municipality, key) in known:
