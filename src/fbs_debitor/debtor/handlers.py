@@ -25,7 +25,7 @@ from fbs_debitor.contracts.registration import BY_TYPE, REGISTRATION_MESSAGES
 from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
-from fbs_debitor.debtor import allocation, service
+from fbs_debitor.debtor import allocation, service, unmatched
 from fbs_debitor.debtor.bulk import Incoming, apply_registrations_bulk
 from fbs_debitor.debtor.dunning import DunningResult, run_dunning
 from fbs_debitor.debtor.invoicing import InvoicingResult, run_invoicing
@@ -131,7 +131,10 @@ def register(router: Router, clock: Clock) -> None:
         )
 
     def on_reversal(conn: Connection, envelope: Envelope) -> None:
-        allocation.reverse(conn, clock, PaymentReversed.from_payload(envelope.payload))
+        message = PaymentReversed.from_payload(envelope.payload)
+        allocation.reverse(conn, clock, message)
+        # a payment a person assigned: its money went on as ``assigned:<ref>``; undo that too
+        unmatched.reverse_assigned(conn, clock, message)
 
     router.subscribe(PaymentReceived.MESSAGE_TYPE, CONSUMER, on_payment, batch=on_payments)
     router.subscribe(PaymentReversed.MESSAGE_TYPE, CONSUMER, on_reversal)

@@ -21,6 +21,7 @@ MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
     ("fbs_debitor.library.fbs_api", "router", ("library", "integration")),
     ("fbs_debitor.debtor.api", "integration_router", ("integration", "library")),
     ("fbs_debitor.debtor.api", "staff_router", ("debtor-staff", "ops")),
+    ("fbs_debitor.debtor.api_payments", "router", ("debtor-staff", "ops")),
     ("fbs_debitor.payments.api", "register_router", ("cash-register",)),
     ("fbs_debitor.payments.api", "bank_router", ("debtor-staff", "integration")),
 ]

@@ -1,0 +1,560 @@
+"""Unmatched payments applied by a person, end to end, the whole system wired: a bank payment
+debtor could not match waits; staff assign it to an invoice's payment ID, a debtor or chosen
+claims; the one allocation path pays the claims (the library's fee shows paid), the rest is
+credit on the account, the bank entry in payments hears the outcome, and library and debtor
+agree to the øre. The same assignment again changes nothing; another one is refused."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from fbs_debitor.bootstrap import System
+from fbs_debitor.contracts.payment import PaymentReceived, PaymentReversed
+from fbs_debitor.contracts.sending import send
+from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor import allocation, unmatched
+from fbs_debitor.debtor.agreements import account_for
+from fbs_debitor.debtor.allocation import payments
+from fbs_debitor.debtor.credit import available_credit
+from fbs_debitor.debtor.store import postings
+from fbs_debitor.library import service as library
+from fbs_debitor.library.model import FeeStatus
+from fbs_debitor.messaging.store import outbox
+from fbs_debitor.payments.store import bank_entries
+from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.model import Role
+from fbs_debitor.web.app import create_app
+from tests.integration.test_leg34_flow import (
+    CPR,
+    K,
+    assert_reconciled,
+    bank,
+    credit,
+    fee_open,
+    live,
+    new_fee,
+)
+
+__all__ = ["live"]  # the fixture, used by name
+
+NO_INVOICE = "000000099999997"
+"""A well-formed FIK payment ID that belongs to no invoice."""
+OTHER_CPR = "0202652345"
+PAID_ON = date(2026, 3, 10)
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def unmatched_in_bank(system: System, tmp_path: Path, key: str, ore: int, text: str = "") -> str:
+    """A bank credit with a payment ID of no invoice: it ends unmatched; returns its ref."""
+    counts = bank(system, tmp_path, credit(key, ore, NO_INVOICE, text))
+    assert counts["unmatched"] == 1
+    return f"bank:{key}"
+
+
+def assign(system: System, ref: str, **target: Any) -> unmatched.Assignment:
+    target.setdefault("by", "Hanne Hansen")
+    target.setdefault("note", "betalt med forkert betalings-ID")
+    with system.db.begin() as conn:
+        done = unmatched.assign(conn, system.clock, K, ref, **target)
+    system.drain()
+    return done
+
+
+def row(system: System, ref: str) -> Any:
+    with system.db.connect() as conn:
+        return conn.execute(
+            select(payments).where(payments.c.municipality == K, payments.c.payment_ref == ref)
+        ).one()
+
+
+def entry(system: System, key: str) -> Any:
+    with system.db.connect() as conn:
+        return conn.execute(
+            select(bank_entries).where(
+                bank_entries.c.municipality == K, bank_entries.c.entry_key == key
+            )
+        ).one()
+
+
+def credit_of(system: System, cpr: str = CPR) -> int:
+    with system.db.connect() as conn:
+        return available_credit(conn, K, account_for(conn, K, cpr))
+
+
+def waiting(system: System) -> list[dict[str, Any]]:
+    with system.db.connect() as conn:
+        return unmatched.list_unmatched(conn, K)
+
+
+def counts(system: System) -> tuple[int, int]:
+    """(postings, PaymentAllocated messages)."""
+    with system.db.connect() as conn:
+        n_postings = conn.execute(select(func.count()).select_from(postings)).scalar_one()
+        n_answers = conn.execute(
+            select(func.count())
+            .select_from(outbox)
+            .where(outbox.c.message_type == "payment.PaymentAllocated.v1")
+        ).scalar_one()
+    return int(n_postings), int(n_answers)
+
+
+def answers_for(system: System, ref: str) -> list[dict[str, Any]]:
+    with system.db.connect() as conn:
+        rows = conn.execute(
+            select(outbox.c.payload)
+            .where(outbox.c.message_type == "payment.PaymentAllocated.v1")
+            .order_by(outbox.c.id)
+        ).scalars()
+        return [p for p in map(json.loads, rows) if p["payment_ref"] == ref]
+
+
+def assert_counted_once(system: System, ref: str) -> None:
+    """The original row keeps no money; the assigned row has all of it, to the øre."""
+    original, made = row(system, ref), row(system, f"assigned:{ref}")
+    assert (original.outcome, original.credit_ore, original.covered_ore) == ("assigned", 0, 0)
+    assert original.account_id == made.account_id is not None
+    assert made.channel == "staff"
+    assert made.booked_on == original.booked_on
+    assert made.amount_ore == original.amount_ore == made.covered_ore + made.credit_ore
+
+
+# -- the flows --------------------------------------------------------------------------------------
+
+
+def test_wrong_payment_id_assigned_to_the_invoice_pays_the_fee(
+    live: System, tmp_path: Path
+) -> None:
+    f, pid = new_fee(live, 12000)
+    ref = unmatched_in_bank(live, tmp_path, "W1", 12000)
+    [waits] = waiting(live)
+    assert (waits["payment_ref"], waits["amount_ore"], waits["amount"]) == (ref, 12000, "120.00")
+    assert (waits["payment_id"], waits["debtor"]) == (NO_INVOICE, None)
+    assert waits["payer_text"] == "Borger"  # the camt's payer name
+    assert "belongs to no invoice" in waits["reason"]
+    assert entry(live, "W1").allocation == "unmatched"
+
+    done = assign(live, ref, payment_id=pid)
+
+    assert done.as_dict() | {"reason": ""} == {
+        "payment_ref": ref,
+        "assigned_ref": f"assigned:{ref}",
+        "amount_ore": 12000,
+        "outcome": "matched",
+        "covered_ore": 12000,
+        "credit_ore": 0,
+        "claim_ids": [str(f)],
+        "debtor": "010190-XXXX",
+        "reason": "",
+        "created": True,
+    }
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    with live.db.connect() as conn:
+        assert library.get_fee(conn, K, f).paid_date == PAID_ON
+    # payments hears how its bank entry went
+    e = entry(live, "W1")
+    assert (e.allocation, e.covered_ore, e.credit_ore) == ("matched", 12000, 0)
+    assert "assigned by Hanne Hansen" in e.allocation_reason
+    assert [a["outcome"] for a in answers_for(live, ref)] == ["unmatched", "matched"]
+    assert answers_for(live, f"assigned:{ref}") == []  # the internal payment answers nobody
+    assert_counted_once(live, ref)
+    reason = row(live, ref).reason
+    assert "Hanne Hansen" in reason and f"payment ID {pid}" in reason
+    assert "forkert betalings-ID" in reason
+    assert waiting(live) == []
+    with live.db.connect() as conn:
+        assert allocation.unmatched_payments(conn, K) == []
+    assert credit_of(live) == 0
+    assert_reconciled(live)
+
+
+def test_assigned_to_a_debtor_who_owes_less_leaves_credit(live: System, tmp_path: Path) -> None:
+    f, _ = new_fee(live, 12000)
+    ref = "bank:M1"
+    assert bank(live, tmp_path, credit("M1", 20050, None, "bøder 0101901234"))["unmatched"] == 1
+    [waits] = waiting(live)
+    assert waits["payer_text"] == "Borger / bøder 010190-XXXX"
+    assert "no usable payment reference" in waits["reason"]
+
+    done = assign(live, ref, debtor="010190-1234", note="ringede 0101901234")
+
+    assert (done.outcome, done.covered_ore, done.credit_ore) == ("partly_matched", 12000, 8050)
+    assert done.claim_ids == (str(f),)
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    assert credit_of(live) == 8050
+    e = entry(live, "M1")
+    assert (e.allocation, e.covered_ore, e.credit_ore) == ("partly_matched", 12000, 8050)
+    assert_counted_once(live, ref)
+    reason = row(live, ref).reason
+    assert "0101901234" not in reason and "010190-1234" not in reason
+    assert "debtor 010190-XXXX" in reason and "ringede 010190-XXXX" in reason
+    assert_reconciled(live)
+
+
+def test_same_assignment_again_is_idempotent_another_is_refused(
+    live: System, tmp_path: Path
+) -> None:
+    f, pid = new_fee(live, 12000)
+    ref = unmatched_in_bank(live, tmp_path, "I1", 15000)
+    first = assign(live, ref, debtor=CPR)
+    before = counts(live)
+
+    again = assign(live, ref, debtor="010190-1234", by="Else", note="igen")
+
+    assert again.as_dict() == first.as_dict() | {"created": False}
+    assert first.claim_ids == (str(f),)
+    assert counts(live) == before  # no second posting, no second answer
+    assert credit_of(live) == 3000
+    with pytest.raises(ConflictError) as refused:
+        assign(live, ref, payment_id=pid)
+    assert refused.value.code == "payment-assigned"
+    with pytest.raises(ConflictError):
+        assign(live, ref, claim_ids=[str(f)])
+    assert counts(live) == before
+    assert credit_of(live) == 3000
+    assert_counted_once(live, ref)
+    assert_reconciled(live)
+
+
+def test_debtor_with_nothing_open_gets_it_all_as_credit_and_it_pays_the_next_fee(
+    live: System, tmp_path: Path
+) -> None:
+    _, pid = new_fee(live, 12000)
+    bank(live, tmp_path, credit("P1", 12000, pid))  # the fee is paid: nothing open
+    ref = unmatched_in_bank(live, tmp_path, "C1", 5000)
+
+    done = assign(live, ref, debtor=CPR)
+
+    assert (done.outcome, done.covered_ore, done.credit_ore, done.claim_ids) == (
+        "partly_matched",
+        0,
+        5000,
+        (),
+    )
+    assert "kept as credit" in done.reason
+    assert credit_of(live) == 5000
+    assert (entry(live, "C1").allocation, entry(live, "C1").credit_ore) == ("partly_matched", 5000)
+    assert waiting(live) == []  # the new row is no unmatched payment
+    assert_counted_once(live, ref)
+    # the credit pays the debtor's next fee when it is invoiced
+    g, _ = new_fee(live, 12000)
+    assert fee_open(live, g) == (Money(7000), FeeStatus.OPEN)
+    assert credit_of(live) == 0
+    assert_reconciled(live)
+
+
+def test_second_payment_of_a_paid_invoice_is_credit_and_moves_with_the_assignment(
+    live: System, tmp_path: Path
+) -> None:
+    _, pid = new_fee(live, 12000)
+    g, _ = new_fee(live, 9000, cpr=OTHER_CPR)
+    bank(live, tmp_path, credit("D1", 12000, pid))
+    bank(live, tmp_path, credit("D2", 12000, pid))  # the same slip, paid twice
+    ref = "bank:D2"
+    [waits] = waiting(live)
+    assert (waits["payment_ref"], waits["debtor"]) == (ref, "010190-XXXX")
+    assert credit_of(live) == 12000  # allocation keeps it on the account meanwhile
+
+    done = assign(live, ref, debtor=OTHER_CPR, note="betalt for sønnen")
+
+    assert (done.covered_ore, done.credit_ore, done.claim_ids) == (9000, 3000, (str(g),))
+    assert (credit_of(live), credit_of(live, OTHER_CPR)) == (0, 3000)  # moved, not copied
+    assert fee_open(live, g) == (Money(0), FeeStatus.PAID)
+    assert_counted_once(live, ref)
+    assert_reconciled(live)
+
+
+def test_credit_already_used_cannot_be_assigned_away(live: System, tmp_path: Path) -> None:
+    _, pid = new_fee(live, 12000)
+    new_fee(live, 4000, cpr=OTHER_CPR)
+    bank(live, tmp_path, credit("E1", 12000, pid))
+    bank(live, tmp_path, credit("E2", 12000, pid))  # paid twice: 120 kr credit
+    h, _ = new_fee(live, 15000)  # the credit pays 120 kr of the next fee
+    assert fee_open(live, h) == (Money(3000), FeeStatus.OPEN)
+    before = counts(live)
+    with pytest.raises(ConflictError) as refused:
+        assign(live, "bank:E2", debtor=OTHER_CPR)
+    assert (refused.value.code, refused.value.extra) == ("credit-used", {"available_ore": 0})
+    assert counts(live) == before
+    assert row(live, "bank:E2").outcome == "unmatched"
+    assert_reconciled(live)
+
+
+def test_debtor_without_account_or_unknown_targets_are_refused_and_change_nothing(
+    live: System, tmp_path: Path
+) -> None:
+    new_fee(live, 12000)
+    ref = unmatched_in_bank(live, tmp_path, "R1", 5000)
+    before = counts(live)
+    refusals: list[tuple[type[Exception], str, dict[str, Any]]] = [
+        (NotFoundError, "unknown-debtor", {"debtor": OTHER_CPR}),
+        (ValidationError, "invalid-debtor-id", {"debtor": "12"}),
+        (NotFoundError, "unknown-payment-id", {"payment_id": NO_INVOICE}),
+        (ValidationError, "invalid-payment-id", {"payment_id": "12ab"}),
+        (NotFoundError, "unknown-claim", {"claim_ids": ["999999"]}),
+        (ValidationError, "assign-target", {}),
+        (ValidationError, "assign-target", {"debtor": CPR, "payment_id": NO_INVOICE}),
+        (ValidationError, "assign-note", {"debtor": CPR, "note": "  "}),
+        (ValidationError, "assign-by", {"debtor": CPR, "by": "a\x00b"}),
+    ]
+    for error, code, target in refusals:
+        with pytest.raises(error) as refused:
+            assign(live, ref, **target)
+        assert refused.value.code == code, target
+    for unknown_ref in ("bank:NOPE", "x" * 200, "bank:\x00"):
+        with pytest.raises(NotFoundError) as refused:
+            assign(live, unknown_ref, debtor=CPR)
+        assert refused.value.code == "unknown-payment"
+    assert counts(live) == before
+    assert [w["payment_ref"] for w in waiting(live)] == [ref]
+    assert row(live, ref).outcome == "unmatched"
+    assert_reconciled(live)
+
+
+def test_claim_ids_target_pays_the_chosen_claims_only(live: System, tmp_path: Path) -> None:
+    a, pid_a = new_fee(live, 12000)
+    b, _ = new_fee(live, 9000)
+    c, _ = new_fee(live, 4000, cpr=OTHER_CPR)
+    ref = unmatched_in_bank(live, tmp_path, "K1", 15000)
+    with pytest.raises(ValidationError) as several:
+        assign(live, ref, claim_ids=[str(b), str(c)])
+    assert several.value.code == "claims-of-several-debtors"
+
+    done = assign(live, ref, claim_ids=[str(b)])
+
+    assert (done.outcome, done.covered_ore, done.credit_ore) == ("partly_matched", 9000, 6000)
+    assert done.claim_ids == (str(b),)
+    assert fee_open(live, a) == (Money(12000), FeeStatus.OPEN)
+    assert fee_open(live, b) == (Money(0), FeeStatus.PAID)
+    assert credit_of(live) == 6000
+    assert_counted_once(live, ref)
+    # a paid claim cannot be chosen for the next one
+    other = unmatched_in_bank(live, tmp_path, "K2", 1000)
+    with pytest.raises(ConflictError) as closed:
+        assign(live, other, claim_ids=[str(b)])
+    assert closed.value.code == "claim-not-open"
+    # an allocated payment is not waiting; debtor's internal payments are no payments to assign
+    bank(live, tmp_path, credit("K3", 1000, pid_a))
+    with pytest.raises(ConflictError) as matched:
+        assign(live, "bank:K3", claim_ids=[str(a)])
+    assert matched.value.code == "payment-not-unmatched"
+    with pytest.raises(NotFoundError):
+        assign(live, f"assigned:{ref}", claim_ids=[str(a)])
+    assert fee_open(live, a) == (Money(11000), FeeStatus.OPEN)
+    assert_reconciled(live)
+
+
+def reverse(system: System, ref: str, ore: int) -> None:
+    with system.db.begin() as conn:
+        send(
+            conn,
+            PaymentReversed(
+                municipality=K,
+                occurred_at=system.clock.now(),
+                payment_ref=ref,
+                reversal_ref=f"{ref}-R",
+                amount_ore=ore,
+                reason="tilbageført",
+            ),
+            source="payments",
+        )
+    system.drain()
+
+
+def test_bank_reversal_of_an_assigned_payment_undoes_the_assignment(
+    live: System, tmp_path: Path
+) -> None:
+    f, _ = new_fee(live, 12000)
+    ref = unmatched_in_bank(live, tmp_path, "V1", 15000)
+    assign(live, ref, debtor=CPR)
+    assert (fee_open(live, f), credit_of(live)) == ((Money(0), FeeStatus.PAID), 3000)
+
+    reverse(live, ref, 15000)
+
+    assert fee_open(live, f) == (Money(12000), FeeStatus.OPEN)
+    assert credit_of(live) == 0
+    assert row(live, ref).reversed and row(live, f"assigned:{ref}").reversed
+    assert_reconciled(live)
+
+
+def test_a_reversed_unmatched_payment_cannot_be_assigned(live: System, tmp_path: Path) -> None:
+    new_fee(live, 12000)
+    ref = unmatched_in_bank(live, tmp_path, "V2", 5000)
+    reverse(live, ref, 5000)
+    assert waiting(live) == []
+    with pytest.raises(ConflictError) as refused:
+        assign(live, ref, debtor=CPR)
+    assert refused.value.code == "payment-reversed"
+    assert_reconciled(live)
+
+
+def portal_payment(system: System, ref: str, ore: int) -> None:
+    """A portal payment without any reference: it ends unmatched."""
+    with system.db.begin() as conn:
+        send(
+            conn,
+            PaymentReceived(
+                municipality=K,
+                occurred_at=system.clock.now(),
+                payment_ref=ref,
+                channel="portal",
+                booked_on=PAID_ON,
+                amount_ore=ore,
+            ),
+            source="payments",
+        )
+    system.drain()
+
+
+def test_a_reference_too_long_to_prefix_gets_the_row_id(live: System, tmp_path: Path) -> None:
+    f, _ = new_fee(live, 4000)
+    ref = "portal:" + "x" * 113  # 120 characters: "assigned:" would make it too long
+    portal_payment(live, ref, 4000)
+    done = assign(live, ref, debtor=CPR)
+    made = row(live, done.assigned_ref)
+    assert done.assigned_ref == f"assigned:#{row(live, ref).id}"
+    assert (made.channel, made.covered_ore, made.credit_ore) == ("staff", 4000, 0)
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    reverse(live, ref, 4000)  # the reversal finds it too
+    assert fee_open(live, f) == (Money(4000), FeeStatus.OPEN)
+    assert_reconciled(live)
+
+
+def test_concurrent_assignments_of_one_payment_one_wins(live: System, tmp_path: Path) -> None:
+    """PostgreSQL: the second waits for the row lock, then sees the payment assigned."""
+    if live.db.dialect != "postgresql":
+        pytest.skip("SQLite serialises writers; the row lock is PostgreSQL's")
+    f, pid = new_fee(live, 12000)
+    new_fee(live, 4000, cpr=OTHER_CPR)
+    ref = unmatched_in_bank(live, tmp_path, "L1", 12000)
+    outcome: dict[str, Any] = {}
+
+    def second(**target: Any) -> None:
+        try:
+            outcome["done"] = assign(live, ref, **target)
+        except ConflictError as error:
+            outcome["error"] = error.code
+
+    with live.db.begin() as conn:
+        unmatched.assign(conn, live.clock, K, ref, payment_id=pid, by="A", note="først")
+        other = threading.Thread(target=second, kwargs={"debtor": OTHER_CPR})
+        same = threading.Thread(target=second, kwargs={"payment_id": pid})
+        other.start()
+        other.join(timeout=1.0)
+        assert other.is_alive()  # waiting for the lock
+    other.join(timeout=10)
+    assert outcome == {"error": "payment-assigned"}
+    same.start()
+    same.join(timeout=10)
+    assert outcome["done"].created is False
+    live.drain()
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    assert_counted_once(live, ref)
+    assert_reconciled(live)
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client(live: System) -> TestClient:
+    with live.db.begin() as conn:
+        for role in (Role.DEBTOR_STAFF, Role.OPS, Role.LIBRARY):
+            tenants.create_api_key(conn, live.clock, K, role, role.value, f"key-{role.value}")
+    return TestClient(create_app(live), raise_server_exceptions=False)
+
+
+def _auth(role: Role = Role.DEBTOR_STAFF) -> dict[str, str]:
+    return {"Authorization": f"Bearer key-{role.value}"}
+
+
+URL = f"/api/v1/{K}/payments/unmatched"
+
+
+def test_http_list_and_assign(live: System, client: TestClient, tmp_path: Path) -> None:
+    f, pid = new_fee(live, 12000)
+    ref = unmatched_in_bank(live, tmp_path, "H1", 12000, "0101901234")
+    listed = client.get(URL, headers=_auth(Role.OPS))
+    assert listed.status_code == 200, listed.text
+    [waits] = listed.json()["payments"]
+    assert (waits["payment_ref"], waits["amount_ore"]) == (ref, 12000)
+    assert "0101901234" not in listed.text
+    assert client.get(URL, headers=_auth(Role.LIBRARY)).status_code == 403
+
+    body = {"payment_id": pid, "note": "forkert ID på indbetalingen"}
+    ops = client.post(f"{URL}/{ref}/assign", json=body, headers=_auth(Role.OPS))
+    assert ops.status_code == 403
+    assert ops.headers["content-type"].startswith("application/problem+json")
+    assert row(live, ref).outcome == "unmatched"
+
+    done = client.post(f"{URL}/{ref}/assign", json=body, headers=_auth())
+    assert done.status_code == 200, done.text
+    live.drain()
+    answer = done.json()
+    assert {k: answer[k] for k in ("outcome", "covered_ore", "credit_ore", "claim_ids")} == {
+        "outcome": "matched",
+        "covered_ore": 12000,
+        "credit_ore": 0,
+        "claim_ids": [str(f)],
+    }
+    assert (answer["assigned_ref"], answer["created"]) == (f"assigned:{ref}", True)
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    assert "api key (debtor-staff)" in row(live, ref).reason
+    # the colon percent-encoded reaches the same payment: the first answer again
+    again = client.post(f"{URL}/bank%3AH1/assign", json=body, headers=_auth())
+    assert again.status_code == 200, again.text
+    assert again.json() == answer | {"created": False}
+    assert client.get(URL, headers=_auth()).json() == {"payments": []}
+
+    other = client.post(f"{URL}/{ref}/assign", json={"debtor": CPR, "note": "x"}, headers=_auth())
+    assert other.status_code == 409
+    assert other.json()["type"].endswith("/payment-assigned")
+    unknown = client.post(f"{URL}/bank:NOPE/assign", json=body, headers=_auth())
+    assert unknown.status_code == 404
+    assert unknown.json()["type"].endswith("/unknown-payment")
+    no_target = client.post(f"{URL}/{ref}/assign", json={"note": "x"}, headers=_auth())
+    assert no_target.status_code == 422
+    no_note = client.post(f"{URL}/{ref}/assign", json={"debtor": CPR}, headers=_auth())
+    assert no_note.status_code == 422
+    assert_reconciled(live)
+
+
+def test_http_reference_with_a_slash(live: System, client: TestClient) -> None:
+    f, _ = new_fee(live, 4000)
+    with live.db.begin() as conn:
+        send(
+            conn,
+            PaymentReceived(
+                municipality=K,
+                occurred_at=live.clock.now(),
+                payment_ref="portal:2026/03/abc",
+                channel="portal",
+                booked_on=PAID_ON,
+                amount_ore=4000,
+            ),
+            source="payments",
+        )
+    live.drain()
+    assert [w["payment_ref"] for w in client.get(URL, headers=_auth()).json()["payments"]] == [
+        "portal:2026/03/abc"
+    ]
+    done = client.post(
+        f"{URL}/portal:2026/03/abc/assign",
+        json={"claim_ids": [str(f)], "note": "portalbetaling uden reference", "by": "Ole"},
+        headers=_auth(),
+    )
+    assert done.status_code == 200, done.text
+    live.drain()
+    assert done.json()["claim_ids"] == [str(f)]
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    assert_reconciled(live)
