@@ -294,3 +294,29 @@ def test_openapi_documents_both_body_forms(client: TestClient) -> None:
     body = spec["paths"][URL]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "application/xml"}
     assert "/api/v1/{kommunekode}/debtors/{debtor_id}" in spec["paths"]
+
+
+def test_control_characters_in_staff_texts_are_422_never_stored(client: TestClient) -> None:
+    """PostgreSQL cannot store a NUL: found by the OpenAPI fuzz test as a 500."""
+    post_json(client, registration("ext-1"))
+    staff = auth(Role.DEBTOR_STAFF)
+    r = client.post(
+        f"/api/v1/101/debtors/{CPR}/payment-agreement",
+        json={"until": "2026-04-01", "note": "aftale\x00"},
+        headers=staff,
+    )
+    assert r.status_code == 422, r.text
+    r = client.post(
+        "/api/v1/101/claims/ext-1/write-off",
+        json={"reason": "ok", "by": "Hans\x00"},
+        headers=staff,
+    )
+    assert r.status_code == 422, r.text
+    r = client.post(
+        f"/api/v1/101/debtors/{CPR}/payment-agreement",
+        json={"until": "2026-04-01", "note": "aftalt i telefon\nmed værgen"},
+        headers=staff,
+    )
+    assert r.status_code == 200, r.text
+    claim = client.get("/api/v1/101/claims/ext-1", headers=staff).json()
+    assert sum(p["amount_ore"] for p in claim["postings"]) == 34900  # nothing written off

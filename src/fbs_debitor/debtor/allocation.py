@@ -10,7 +10,8 @@ A payment is applied once per ``payment_ref``. Which claims it pays:
 
 Claims are paid oldest due date first, then oldest created, then by claim id; within a claim,
 interest and reminder fees before the principal (``model.principal_and_fees``). What is left over
-is *credit* on the debtor account (outcome ``partly_matched``); the library hears only of the
+is *credit* on the debtor account (outcome ``partly_matched``; so is all of a payment whose debtor
+is known but owes nothing now, such as a second payment of a settled invoice); the library hears only of the
 principal it knows (``ClaimCovered``, and ``ClaimClosed`` when nothing is left). Every affected
 invoice's amount due goes back to the channels (``InvoiceUpdated``), and the channel hears how its
 payment went (``PaymentAllocated``).
@@ -213,8 +214,10 @@ def _apply(
             invoice_ids.add(claim.invoice_id)
         _cover(run, now, msg, message_id, claim, pay)
     covered = msg.amount_ore - remaining
-    if not rows:
+    if not rows and account_id is None:
         outcome, reason = "unmatched", how
+    elif not rows:  # the debtor is known and owes nothing now: all of it is credit
+        outcome, reason = "partly_matched", f"overpaid by {remaining} øre, kept as credit: {how}"
     elif remaining == 0 and covered == due_total:
         outcome, reason = "matched", f"paid in full: {how}"
     elif remaining > 0:

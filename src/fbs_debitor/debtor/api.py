@@ -40,6 +40,7 @@ from fbs_debitor.contracts.xml import from_xml, xsd
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.errors import ConflictError, ForbiddenError, ValidationError
+from fbs_debitor.core.text import MultiLine, SingleLine
 from fbs_debitor.debtor import service
 from fbs_debitor.debtor.agreements import account_for, mark_deceased, set_payment_agreement
 from fbs_debitor.debtor.credit import available_credit, refund
@@ -330,7 +331,7 @@ class PaymentAgreementRequest(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     until: date
-    note: str = pydantic.Field(default="", max_length=2000)
+    note: MultiLine = pydantic.Field(default="", max_length=2000)
 
 
 @staff_router.post("/debtors/{debtor_id}/payment-agreement")
@@ -371,8 +372,8 @@ class WriteOffRequest(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
-    reason: str = pydantic.Field(min_length=1, max_length=500)
-    by: str = pydantic.Field(min_length=1, max_length=100)
+    reason: MultiLine = pydantic.Field(min_length=1, max_length=500)
+    by: SingleLine = pydantic.Field(min_length=1, max_length=100)
 
 
 @staff_router.post("/claims/{claim_id}/write-off")
@@ -407,8 +408,8 @@ class RefundRequest(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
-    reference: str = pydantic.Field(min_length=1, max_length=120)
-    by: str | None = pydantic.Field(default=None, min_length=1, max_length=100)
+    reference: SingleLine = pydantic.Field(min_length=1, max_length=120)
+    by: SingleLine | None = pydantic.Field(default=None, min_length=1, max_length=100)
 
 
 @staff_router.post(

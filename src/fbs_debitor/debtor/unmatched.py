@@ -44,16 +44,15 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import ConflictError, NotFoundError
 from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
+from fbs_debitor.core.text import readable
 from fbs_debitor.debtor import allocation
 from fbs_debitor.debtor.allocation import INTERNAL_CHANNELS, payments
-from fbs_debitor.debtor.credit import available_credit
 from fbs_debitor.debtor.model import PostingKind, mask_debtor_id
 from fbs_debitor.debtor.store import accounts, claims, postings
 from fbs_debitor.debtor.unmatched_target import (
     Target,
     check_claims,
     clean_text,
-    readable,
     resolve_target,
 )
 from fbs_debitor.messaging.store import outbox
@@ -250,8 +249,7 @@ def assign(
     account (``unknown-debtor``), payment ID (``unknown-payment-id``) or claim
     (``unknown-claim``); ConflictError for a reversed payment (``payment-reversed``), one
     assigned to another target (``payment-assigned``), one allocation matched
-    (``payment-not-unmatched``), a chosen claim that is not open (``claim-not-open``) or a
-    payment that is credit on an account already and was used there (``credit-used``)."""
+    (``payment-not-unmatched``) or a chosen claim that is not open (``claim-not-open``)."""
     by = clean_text(by, "by", 100)
     note = clean_text(note, "note", 500, multiline=True)
     if not readable(payment_ref, REF_MAX):
@@ -283,24 +281,7 @@ def assign(
         )
     if target.claim_ids:
         check_claims(conn, municipality, target.claim_ids)
-    if original.account_id is not None:
-        _check_credit(conn, municipality, int(original.account_id), int(original.amount_ore))
     return _apply(conn, clock, original, target, new_ref, message_id, by=by, note=note)
-
-
-def _check_credit(conn: Connection, municipality: str, account_id: int, amount: int) -> None:
-    """An unmatched payment whose account allocation knew (a settled invoice's payment ID) is
-    credit on that account already: it may move only while the credit is there, else the
-    account would pay its claims with money that left it."""
-    conn.execute(select(accounts.c.id).where(accounts.c.id == account_id).with_for_update())
-    available = available_credit(conn, municipality, account_id)
-    if available < amount:
-        raise ConflictError(
-            f"the payment is credit on the debtor account, and {amount - available} øre of it "
-            "paid the account's claims already; refund or assign only what is left",
-            code="credit-used",
-            available_ore=available,
-        )
 
 
 def _apply(
@@ -344,12 +325,6 @@ def _apply(
             f"{target.text} names no open claim and no debtor account", code="assign-found-nothing"
         )
     outcome, reason = done.outcome, done.reason
-    if outcome == UNMATCHED:
-        # the account is known but owes nothing now: all of it is credit on the account
-        outcome, reason = "partly_matched", f"overpaid by {amount} øre, kept as credit: {reason}"
-        conn.execute(
-            update(payments).where(payments.c.id == made.id).values(outcome=outcome, reason=reason)
-        )
     if done.covered_ore + done.credit_ore != amount or int(made.amount_ore) != amount:
         raise RuntimeError(f"{new_ref}: covered and credit do not add up to {amount} øre")
     assignment = (

@@ -14,15 +14,14 @@ from sqlalchemy import Connection, select
 from fbs_debitor.contracts.registration import DebtorRef
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.ids import Cpr, mask_cprs_in_text, parse_debtor_id
+from fbs_debitor.core.text import CONTROL, CONTROL_OR_NEWLINE, readable
 from fbs_debitor.debtor.billing_tables import invoices
 from fbs_debitor.debtor.model import ClaimStatus
 from fbs_debitor.debtor.store import claims, find_account_id
 
-__all__ = ["Target", "check_claims", "clean_text", "readable", "resolve_target"]
+__all__ = ["Target", "check_claims", "clean_text", "resolve_target"]
 
 MAX_CLAIMS = 100
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,22 +43,12 @@ def clean_text(value: str, what: str, max_length: int, *, multiline: bool = Fals
     """``value`` stripped, 1 to ``max_length`` characters, no control characters (a note may
     have line breaks), valid UTF-8, CPR numbers masked; else ValidationError."""
     value = value.strip()
-    if not readable(value, max_length, _CONTROL if multiline else _CONTROL_OR_NEWLINE):
+    if not readable(value, max_length, CONTROL if multiline else CONTROL_OR_NEWLINE):
         raise ValidationError(
             f"{what} must have 1 to {max_length} characters, no control characters",
             code=f"assign-{what}",
         )
     return mask_cprs_in_text(value)
-
-
-def readable(value: str, max_length: int, control: re.Pattern[str] = _CONTROL_OR_NEWLINE) -> bool:
-    """1 to ``max_length`` characters, valid UTF-8 (no lone surrogate from JSON), none of
-    ``control`` (the database refuses a NUL)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return 1 <= len(value) <= max_length and control.search(value) is None
 
 
 # -- the target ---------------------------------------------------------------------------------

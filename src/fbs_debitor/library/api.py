@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from fbs_debitor.core.db import RowId
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.money import Money
+from fbs_debitor.core.text import MultiLine, SingleLine
 from fbs_debitor.library import payment, service
 from fbs_debitor.library.model import (
     BLOCK_THRESHOLD,
@@ -63,26 +64,26 @@ class PatronIn(_In):
     cpr: str | None = Field(None, description="The patron's CPR number (a person)")
     guardian_cpr: str | None = Field(None, description="The guardian who pays for a minor")
     cvr: str | None = Field(None, description="The company's CVR number")
-    name: str = Field("", max_length=200)
+    name: SingleLine = Field("", max_length=200)
 
 
 class ChangeDebtorIn(PatronIn):
     """The patron's numbers after the change (one left out is removed)."""
 
-    reason: str = Field("", max_length=500)
+    reason: MultiLine = Field("", max_length=500)
 
 
 class MaterialIn(_In):
-    record_id: str = Field(description="FAUST number of the record (FBS recordId)")
-    item_number: str = Field(description="The copy (FBS materialItemNumber)")
-    material_group: str = "standard"
-    title: str | None = Field(None, max_length=300)
+    record_id: SingleLine = Field(description="FAUST number of the record (FBS recordId)")
+    item_number: SingleLine = Field(description="The copy (FBS materialItemNumber)")
+    material_group: SingleLine = "standard"
+    title: SingleLine | None = Field(None, max_length=300)
 
 
 class FeeIn(AmountIn):
     patron_id: RowId
-    kind: str = Field(description="fee, compensation, administration_fee, ...")
-    reason_message: str = Field("", max_length=200, description="Shown to the patron")
+    kind: SingleLine = Field(description="fee, compensation, administration_fee, ...")
+    reason_message: MultiLine = Field("", max_length=200, description="Shown to the patron")
     creation_date: date | None = Field(None, description="Default today; not in the future")
     due_date: date | None = None
     materials: list[MaterialIn] = Field(default_factory=list)
@@ -90,15 +91,15 @@ class FeeIn(AmountIn):
 
 
 class RegulationIn(AmountIn):
-    reason: str = Field("", max_length=500)
+    reason: MultiLine = Field("", max_length=500)
 
 
 class CancelIn(_In):
-    reason: str = Field("", max_length=500)
+    reason: MultiLine = Field("", max_length=500)
 
 
 class PayIn(_In):
-    order_id: str | None = Field(None, max_length=100, description="The till's receipt")
+    order_id: SingleLine | None = Field(None, max_length=100, description="The till's receipt")
 
 
 # -- responses -----------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from pydantic.alias_generators import to_camel
 
 from fbs_debitor.core.db import RowId
 from fbs_debitor.core.money import Money
+from fbs_debitor.core.text import SingleLine
 from fbs_debitor.library import payment, service
 from fbs_debitor.library.model import Fee, FeeStatus
 
@@ -101,7 +102,7 @@ class FeeV2(_Fbs):
 
 
 class PaymentOrderV2(_Fbs):
-    order_id: str = Field(min_length=1, max_length=100)
+    order_id: SingleLine = Field(min_length=1, max_length=100)
     fee_ids: list[RowId] = Field(min_length=1)
 
 

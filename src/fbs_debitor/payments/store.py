@@ -33,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     insert,
+    literal,
     select,
     update,
 )
@@ -360,7 +361,10 @@ def record_allocations(
 ) -> list[bool]:
     """Put debtor's allocations, ``(municipality, payment_ref, values)`` in order, on the bank
     entries or register payments the references name (``bank:<key>``, ``register:<receipt>``);
-    per answer, False if it names none of ours. One read and one executemany per table."""
+    per answer, False if it names none of ours. One read and one executemany per table.
+
+    A bank entry left ``unmatched`` at import takes the state of an allocation that found its
+    claims after all (a person applied it in debtor): ``matched`` or ``partly_matched``."""
     by_table: dict[str, list[tuple[int, str, str, Mapping[str, Any]]]] = {}
     for i, (municipality, payment_ref, values) in enumerate(answers):
         channel, _, key = payment_ref.partition(":")
@@ -373,26 +377,32 @@ def record_allocations(
             if channel == "bank"
             else (register_payments, register_payments.c.receipt)
         )
-        known: set[tuple[str, str]] = set()
+        state = table.c.state if channel == "bank" else literal(None)
+        known: dict[tuple[str, str], str | None] = {}
         for municipality in sorted({m for _, m, _, _ in items}):
             keys = sorted({k for _, m, k, _ in items if m == municipality})
             for start in range(0, len(keys), 900):
                 rows = conn.execute(
-                    select(column).where(
+                    select(column, state).where(
                         table.c.municipality == municipality,
                         column.in_(keys[start : start + 900]),
                     )
                 )
-                known.update((municipality, k) for (k,) in rows)
-        params = []
+                known.update(((municipality, k), s) for k, s in rows)
+        params, states = [], []
         for i, municipality, key, values in items:
-            if (municipality, key) in known:
-                found[i] = True
-                params.append(
-                    {"municipality": municipality, column.name: key}
-                    | {c: values[c] for c in _ALLOCATION_COLUMNS}
-                )
+            if (municipality, key) not in known:
+                continue
+            found[i] = True
+            row_key = {"municipality": municipality, column.name: key}
+            params.append(row_key | {c: values[c] for c in _ALLOCATION_COLUMNS})
+            if known[(municipality, key)] == "unmatched" and values["allocation"] in (
+                "matched",
+                "partly_matched",
+            ):
+                states.append(row_key | {"state": values["allocation"]})
         update_rows(conn, table, ["municipality", column.name], params)
+        update_rows(conn, table, ["municipality", column.name], states)
     return found
 
 

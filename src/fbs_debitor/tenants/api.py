@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from fbs_debitor.core.text import SingleLine
 from fbs_debitor.tenants import service
 
 admin_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["set-up"])
@@ -22,8 +23,8 @@ class CutoffIn(BaseModel):
 
 
 class MappingIn(BaseModel):
-    debtor_classification: str = Field(min_length=1, max_length=40)
-    psrm_claim_type: str = Field(min_length=1, max_length=40)
+    debtor_classification: SingleLine = Field(min_length=1, max_length=40)
+    psrm_claim_type: SingleLine = Field(min_length=1, max_length=40)
 
 
 @admin_router.get("/municipality")
