@@ -40,32 +40,15 @@ from fbs_debitor.reconcile import reconcile
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
+from tests.integration.test_leg34_flow import live
+
+__all__ = ["live"]  # the fixture, used by name
 
 K = "101"
 CPR = "0101901234"
 OTHER_CPR = "0202652345"
 PAID_ON = date(2026, 3, 10)
 LATER = date(2026, 3, 12)
-
-
-@pytest.fixture
-def live(system: System) -> System:
-    with system.db.begin() as conn:
-        tenants.create_municipality(
-            conn,
-            system.clock,
-            kommunekode=K,
-            name="København",
-            agency_id="710100",
-            creditor_number="89123456",
-            cutoff_date=date(2026, 1, 1),
-        )
-        for kind in ("fee", "compensation"):
-            tenants.map_claim_kind(
-                conn, system.clock, K, kind, debtor_classification="X", psrm_claim_type="Y"
-            )
-    system.drain()
-    return system
 
 
 @pytest.fixture
