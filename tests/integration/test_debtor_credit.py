@@ -17,9 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.contracts.payment import PaymentReversed
 from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
-from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.errors import ConflictError, ValidationError
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import credit
@@ -36,11 +34,10 @@ from fbs_debitor.library.model import FeeStatus, NewFee
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.payments.bank import import_bank_file
 from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
-from fbs_debitor.reconcile import reconcile
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
-from tests.integration.test_leg34_flow import live
+from tests.integration.test_leg34_flow import assert_reconciled, live, reverse
 
 __all__ = ["live"]  # the fixture, used by name
 
@@ -149,31 +146,6 @@ def overpaid(system: System, tmp_path: Path, over_ore: int, p: int | None = None
     system.clock.set_date(LATER)
     assert fee_state(system, f)[:2] == (Money(0), FeeStatus.PAID)
     return f
-
-
-def reverse(system: System, payment_ref: str) -> None:
-    with system.db.begin() as conn:
-        send(
-            conn,
-            PaymentReversed(
-                municipality=K,
-                occurred_at=system.clock.now(),
-                payment_ref=payment_ref,
-                reversal_ref=f"{payment_ref}-R",
-                amount_ore=1,
-                reason="tilbageført",
-            ),
-            source="payments",
-        )
-    system.drain()
-
-
-def assert_reconciled(system: System) -> None:
-    with system.db.connect() as conn:
-        result = reconcile(conn, K)
-        assert debtor.check_ledger(conn, K) == []
-    assert result.differences == []
-    assert result.reconciled
 
 
 # -- immediate mode -------------------------------------------------------------------------------
@@ -376,7 +348,7 @@ def test_refund_reference_of_another_account_is_refused(live: System, tmp_path: 
 
 def test_reversed_overpayment_takes_its_unused_credit_away(live: System, tmp_path: Path) -> None:
     f = overpaid(live, tmp_path, 1000)
-    reverse(live, f"bank:O{f}")
+    reverse(live, f"bank:O{f}", 1)
     assert fee_state(live, f)[:2] == (Money(12000), FeeStatus.OPEN)
     assert available(live) == 0
     assert account(live)["credit_shortfall_ore"] == 0
@@ -392,7 +364,7 @@ def test_reversed_overpayment_whose_credit_was_used_leaves_a_shortfall(
     f = overpaid(live, tmp_path, 1000, p)
     b = fee(live, p, 5000)
     assert fee_state(live, b)[:2] == (Money(4000), FeeStatus.OPEN)
-    reverse(live, f"bank:O{f}")
+    reverse(live, f"bank:O{f}", 1)
     assert fee_state(live, f)[:2] == (Money(12000), FeeStatus.OPEN)  # the bank's money is gone
     assert fee_state(live, b)[:2] == (Money(4000), FeeStatus.OPEN)  # the credit's use stays
     view = account(live)

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.contracts.payment import PaymentReceived, PaymentReversed
+from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.money import Money
@@ -42,6 +42,7 @@ from tests.integration.test_leg34_flow import (
     fee_open,
     live,
     new_fee,
+    reverse,
 )
 
 __all__ = ["live"]  # the fixture, used by name
@@ -340,23 +341,6 @@ def test_claim_ids_target_pays_the_chosen_claims_only(live: System, tmp_path: Pa
         assign(live, f"assigned:{ref}", claim_ids=[str(a)])
     assert fee_open(live, a) == (Money(11000), FeeStatus.OPEN)
     assert_reconciled(live)
-
-
-def reverse(system: System, ref: str, ore: int) -> None:
-    with system.db.begin() as conn:
-        send(
-            conn,
-            PaymentReversed(
-                municipality=K,
-                occurred_at=system.clock.now(),
-                payment_ref=ref,
-                reversal_ref=f"{ref}-R",
-                amount_ore=ore,
-                reason="tilbageført",
-            ),
-            source="payments",
-        )
-    system.drain()
 
 
 def test_bank_reversal_of_an_assigned_payment_undoes_the_assignment(

@@ -89,6 +89,24 @@ def fee_open(system: System, fee_id: int) -> tuple[Money, FeeStatus]:
     return f.open, f.status
 
 
+def reverse(system: System, payment_ref: str, ore: int) -> None:
+    """The bank reverses an earlier payment (``PaymentReversed`` from payments), delivered."""
+    with system.db.begin() as conn:
+        send(
+            conn,
+            PaymentReversed(
+                municipality=K,
+                occurred_at=system.clock.now(),
+                payment_ref=payment_ref,
+                reversal_ref=f"{payment_ref}-R",
+                amount_ore=ore,
+                reason="tilbageført",
+            ),
+            source="payments",
+        )
+    system.drain()
+
+
 def assert_reconciled(system: System) -> None:
     with system.db.connect() as conn:
         result = reconcile(conn, K)
@@ -193,20 +211,7 @@ def test_cash_register_pays_several_claims_with_one_payment(live: System) -> Non
 def test_reversal_reopens_and_redelivery_changes_nothing(live: System, tmp_path: Path) -> None:
     f, pid = new_fee(live, 12000)
     bank(live, tmp_path, credit("V1", 12000, pid))
-    with live.db.begin() as conn:
-        send(
-            conn,
-            PaymentReversed(
-                municipality=K,
-                occurred_at=live.clock.now(),
-                payment_ref="bank:V1",
-                reversal_ref="bank:V1-R",
-                amount_ore=12000,
-                reason="tilbageført",
-            ),
-            source="payments",
-        )
-    live.drain()
+    reverse(live, "bank:V1", 12000)
     assert fee_open(live, f) == (Money(12000), FeeStatus.OPEN)
     with live.db.begin() as conn:
         conn.execute(update(outbox).values(status="pending"))
