@@ -43,6 +43,7 @@ from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.fik import ID_LENGTHS, PaymentId, parse_code_line
 from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
+from fbs_debitor.core.text import readable
 
 DKK = "DKK"
 PAYER_TEXT_MAX = 500
@@ -54,19 +55,12 @@ KEY_MAX = 115
 MAX_AMOUNT_ORE = 10**12
 """10 milliarder kr.: anything above is a typing error (and would not fit every database)."""
 
-_PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]+")
-
 
 def clean_text(value: str, what: str, max_length: int) -> str:
     """``value`` stripped, 1 to ``max_length`` characters, no control characters; else
     ValidationError (code ``invalid-<what>``)."""
     value = value.strip()
-    try:
-        value.encode("utf-8")
-        readable = _PRINTABLE.fullmatch(value) is not None
-    except UnicodeEncodeError:  # a lone surrogate from JSON
-        readable = False
-    if not 1 <= len(value) <= max_length or not readable:
+    if not readable(value, max_length):
         raise ValidationError(
             f"{what} skal have 1 til {max_length} tegn uden kontroltegn / {what} must have 1 to "
             f"{max_length} characters, no control characters",
