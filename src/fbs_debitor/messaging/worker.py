@@ -65,6 +65,7 @@ class _Batch:
     failed: list[tuple[int, int, str]] = field(default_factory=list)  # (row id, attempts, error)
     sequences: dict[tuple[str, str], int] = field(default_factory=dict)
     new_sequence_keys: set[tuple[str, str]] = field(default_factory=set)
+    moved: set[tuple[str, str]] = field(default_factory=set)  # cursors this batch advanced
     unstamped: list[dict[str, Any]] = field(default_factory=list)
     applied: set[tuple[str, str]] = field(default_factory=set)  # (consumer, message id)
     pending: list[Envelope] = field(default_factory=list)  # for pending_fn, in order
@@ -270,6 +271,7 @@ class Worker:
                 if key not in batch.sequences:
                     batch.new_sequence_keys.add(key)
                 batch.sequences[key] = row.sequence
+                batch.moved.add(key)
         batch.sent_ids.append(row.id)
 
     @staticmethod
@@ -290,19 +292,17 @@ class Worker:
 
     def _write(self, conn: Connection, batch: _Batch, now: datetime) -> None:
         insert_dicts(conn, inbox, batch.inbox_rows)
-        if batch.sequences:
-            touched = batch.sequences
-            new = [
-                {"consumer": c, "ordering_key": k, "last_sequence": touched[(c, k)]}
-                for c, k in batch.new_sequence_keys
-            ]
-            insert_dicts(conn, inbox_sequence, new)
-            existing = [
-                {"consumer": c, "ordering_key": k, "last_sequence": s}
-                for (c, k), s in touched.items()
-                if (c, k) not in batch.new_sequence_keys
-            ]
-            update_rows(conn, inbox_sequence, ["consumer", "ordering_key"], existing)
+        cursors = batch.sequences
+        new = [
+            {"consumer": c, "ordering_key": k, "last_sequence": cursors[(c, k)]}
+            for c, k in batch.new_sequence_keys
+        ]
+        insert_dicts(conn, inbox_sequence, new)
+        moved = [
+            {"consumer": c, "ordering_key": k, "last_sequence": cursors[(c, k)]}
+            for c, k in sorted(batch.moved - batch.new_sequence_keys)
+        ]
+        update_rows(conn, inbox_sequence, ["consumer", "ordering_key"], moved)
         if batch.sent_ids:
             conn.execute(
                 update(outbox)
