@@ -93,18 +93,45 @@ def serve(
 def worker_cmd(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
     once: Annotated[bool, typer.Option(help="Deliver what is pending, then exit.")] = False,
+    processes: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes to run and keep running (PostgreSQL only for more than one)."
+        ),
+    ] = 1,
 ) -> None:
-    """Run an outbox worker (start several on PostgreSQL to scale out)."""
+    """Run an outbox worker (or several, with --processes, on PostgreSQL to scale out)."""
     import signal
     import threading
 
     system = _system(database)
+    stop = threading.Event()
+    if processes != 1:
+        from fbs_debitor.workers import WorkerPool, check_processes
+
+        try:
+            check_processes(system.db, processes)
+        except ValidationError as exc:
+            err_console.print(f"[red]{exc}[/]")
+            raise typer.Exit(2) from exc
+        if once:
+            err_console.print("[red]--once runs one worker; leave out --processes[/]")
+            raise typer.Exit(2)
+        pool = WorkerPool(system.db.url, processes)
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        pool.start()
+        err_console.print(
+            f"{processes} worker processes on {system.db.display_url} "
+            f"(pids {', '.join(map(str, pool.pids))}); Ctrl-C stops them"
+        )
+        pool.supervise(stop)
+        return
     w = system.worker()
     if once:
         n = w.drain(timeout_s=600)
         console.print(f"delivered {n} message(s)")
         return
-    stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     err_console.print(f"worker running on {system.db.display_url}; Ctrl-C stops it")

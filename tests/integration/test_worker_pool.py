@@ -1,0 +1,159 @@
+"""``fbs-debitor worker --processes N``: several worker processes share one PostgreSQL outbox,
+a worker that dies is started again, and every payment is applied exactly once; SQLite refuses
+a second process with a clear message."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select, text
+from typer.testing import CliRunner
+
+from fbs_debitor.bootstrap import build_system
+from fbs_debitor.cli import app
+from fbs_debitor.contracts.payment import PaymentReceived
+from fbs_debitor.contracts.sending import Outgoing, send_many
+from fbs_debitor.core.clock import SettableClock
+from fbs_debitor.core.db import Database
+from fbs_debitor.core.errors import ValidationError
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.allocation import payments
+from fbs_debitor.debtor.billing_tables import invoices
+from fbs_debitor.library import service as library
+from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.store import fees
+from fbs_debitor.messaging.store import inbox, outbox
+from fbs_debitor.reconcile import reconcile
+from fbs_debitor.schema import metadata
+from fbs_debitor.tenants import service as tenants
+from fbs_debitor.workers import WorkerPool, check_processes
+
+K = "101"
+
+
+def test_sqlite_refuses_a_second_worker_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(str(tmp_path / "one.db"))
+    check_processes(db, 1)
+    with pytest.raises(ValidationError, match="SQLite lets one process write at a time"):
+        check_processes(db, 2)
+    with pytest.raises(ValidationError, match="between 1 and 64"):
+        check_processes(db, 0)
+    result = CliRunner().invoke(
+        app, ["worker", "--processes", "2", "--database", str(tmp_path / "one.db")]
+    )
+    assert result.exit_code == 2
+    assert "use PostgreSQL to scale out" in result.output
+
+
+def _count(db: Database, query) -> int:  # type: ignore[no-untyped-def]
+    with db.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def test_two_worker_processes_pay_every_fee_once_and_survive_a_kill(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(postgres_url)
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with db.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    system = build_system(db=db, clock=SettableClock.at_date(date(2026, 3, 2)))
+    with db.begin() as conn:
+        tenants.create_municipality(
+            conn,
+            system.clock,
+            kommunekode=K,
+            name="København",
+            agency_id="710100",
+            creditor_number="89123456",
+            cutoff_date=date(2026, 1, 1),
+        )
+        tenants.map_claim_kind(
+            conn, system.clock, K, "fee", debtor_classification="X", psrm_claim_type="Y"
+        )
+    system.drain()  # the library and debtor get their copies of the set-up
+    with db.begin() as conn:
+        patrons = [
+            library.create_patron(conn, system.clock, K, cpr=f"0101{80 + i % 19:02d}{i:04d}").id
+            for i in range(40)
+        ]
+        library.create_fees_bulk(
+            conn,
+            system.clock,
+            K,
+            [
+                NewFee(patron_id=patrons[i % 40], kind="fee", amount=Money(2000 + 100 * (i % 7)))
+                for i in range(1200)
+            ],
+        )
+    system.drain(timeout_s=120)  # intake and invoicing in this process
+    with db.connect() as conn:
+        issued = conn.execute(select(invoices.c.payment_id, invoices.c.issued_total_ore)).all()
+    assert len(issued) == 1200
+    with db.begin() as conn:
+        send_many(
+            conn,
+            [
+                Outgoing(
+                    PaymentReceived(
+                        municipality=K,
+                        occurred_at=system.clock.now(),
+                        payment_ref=f"bank:P{i}",
+                        channel="bank",
+                        booked_on=date(2026, 3, 10),
+                        amount_ore=int(total),
+                        payment_id=pid,
+                    )
+                )
+                for i, (pid, total) in enumerate(issued)
+            ],
+            source="payments",
+            leg="leg3",
+        )
+    # small batches, so that the two processes take turns on the backlog
+    monkeypatch.setenv("FBS_DEBITOR_WORKER_BATCH_SIZE", "25")
+    monkeypatch.setenv("FBS_DEBITOR_LOG_LEVEL", "ERROR")
+    pool = WorkerPool(postgres_url, 2, restart_after_s=0.2)
+    stop = threading.Event()
+    pool.start()
+    supervisor = threading.Thread(target=pool.supervise, args=(stop, 0.1))
+    supervisor.start()
+    try:
+        deadline = time.monotonic() + 120
+        applied = select(func.count()).select_from(payments)
+        while _count(db, applied) < 50 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(pool.pids[0], signal.SIGKILL)  # in the middle of the backlog
+        killed_at = _count(db, applied)
+        paid = select(func.count()).select_from(fees).where(fees.c.status == "paid")
+        pending = select(func.count()).select_from(outbox).where(outbox.c.status == "pending")
+        while time.monotonic() < deadline:
+            if _count(db, paid) == 1200 and _count(db, pending) == 0:
+                break
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        supervisor.join(60)
+    assert pool.restarts >= 1, "the killed worker was started again"
+    assert killed_at < 1200, "the kill came before the backlog was done"
+    assert _count(db, select(func.count()).select_from(fees).where(fees.c.status == "paid")) == 1200
+    assert _count(db, select(func.count()).select_from(payments)) == 1200
+    dupes = select(func.count()).select_from(
+        select(inbox.c.message_id)
+        .group_by(inbox.c.consumer, inbox.c.message_id)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    assert _count(db, dupes) == 0
+    not_sent = select(func.count()).select_from(outbox).where(outbox.c.status != "sent")
+    assert _count(db, not_sent) == 0
+    with db.connect() as conn:
+        result = reconcile(conn, K)
+    db.dispose()
+    assert result.differences == []
+    assert result.reconciled
