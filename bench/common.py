@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
@@ -92,3 +93,68 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
     return ordered[k]
+
+
+class CpuMeter:
+    """CPU seconds spent between :meth:`start` and :meth:`stop` by this process, by its children
+    that ended and were waited for in between (an import child), by ``pids`` (worker processes
+    that live through the window), and on PostgreSQL by the whole database server (its
+    backends, live or ended, and its helpers).
+
+    The server figure covers every database of the cluster; run nothing else meanwhile.
+    """
+
+    def __init__(self, postgresql: bool, pids: list[int] | None = None) -> None:
+        self.postgresql = postgresql
+        self.pids = pids or []
+        """Processes alive for the whole window (worker processes): read before they end."""
+        self._start: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._start = self._now()
+
+    def stop(self) -> dict[str, float]:
+        end = self._now()
+        return {k: round(end[k] - self._start[k], 3) for k in end}
+
+    def _now(self) -> dict[str, float]:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = {
+            "self": me.ru_utime + me.ru_stime,
+            "children": kids.ru_utime + kids.ru_stime,
+        }
+        if self.pids:
+            out["workers"] = _cpu_of(self.pids)
+        if self.postgresql:
+            out["postgresql"] = _postgres_cpu()
+        return out
+
+
+def _cpu_of(pids: list[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        t = psutil.Process(pid).cpu_times()
+        total += t.user + t.system
+    return total
+
+
+def _postgres_cpu() -> float:
+    """User + system CPU seconds of every postgres process now alive, plus what its ended
+    backends left with the postmaster (children times)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] != "postgres":
+            continue
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+            if proc.parent() is None or proc.parent().name() != "postgres":  # the postmaster
+                total += t.children_user + t.children_system
+        except psutil.Error:
+            continue  # ended while we looked; the postmaster has its times now
+    return total

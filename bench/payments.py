@@ -27,6 +27,7 @@ Targets (issue 5): >= 5,000 entries/s, peak < 300 MB for 1,000,000 entries, legs
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import subprocess
@@ -40,7 +41,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import parser, percentile, run
+from bench.common import CpuMeter, parser, percentile, run
 from bench.setup import KOMMUNE, municipality, patrons
 from fbs_debitor.bootstrap import System, build_system
 from fbs_debitor.core.clock import SettableClock
@@ -54,6 +55,7 @@ from fbs_debitor.library.store import fees
 from fbs_debitor.messaging.store import inbox, outbox
 from fbs_debitor.payments.bank import import_bank_file
 from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
+from fbs_debitor.workers import WorkerPool
 
 DAY = date(2026, 3, 10)
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,26 +129,49 @@ def payable_invoices(system: System, n: int) -> list[BankCredit]:
     return [BankCredit(f"E{i:09d}", int(t), DAY, pid) for i, (pid, t) in enumerate(issued)]
 
 
-def end_to_end(system: System, credits: list[BankCredit], tmp: Path) -> dict[str, Any]:
+def end_to_end(
+    system: System, credits: list[BankCredit], tmp: Path, workers: int = 0
+) -> dict[str, Any]:
+    """The import in a child process while the worker runs: in this process as under ``serve``
+    (``workers=0``), or as ``workers`` processes as ``fbs-debitor worker --processes``."""
     n = len(credits)
-    path = tmp / "bulk.xml"
-    write_camt054(path, "BULK", credits)
-    system.start_background(scheduler=False)
+    path = tmp / f"bulk-{workers}.xml"
+    write_camt054(path, f"BULK{workers}", credits)
+    already = paid_fees(system.db)
+    pool = WorkerPool(system.db.url, workers) if workers else None
+    if pool is None:
+        system.start_background(scheduler=False)
+    else:
+        os.environ.setdefault("FBS_DEBITOR_LOG_LEVEL", "WARNING")
+        pool.start()
+        time.sleep(3.0)  # started and polling an empty outbox
+    meter = CpuMeter(system.db.is_postgresql, pool.pids if pool else None)
+    cpu: dict[str, float] = {}
     try:
+        meter.start()
         t = time.perf_counter()
         summary = import_in_child(system.db, path)
         imported = time.perf_counter() - t
-        assert wait_until_paid(system.db, n, timeout_s=3600), "fees not paid in time"
+        assert wait_until_paid(system.db, already + n, timeout_s=3600), "fees not paid in time"
         elapsed = time.perf_counter() - t
+        cpu = meter.stop()
     finally:
-        system.stop_background()
+        if pool is None:
+            system.stop_background()
+        else:
+            pool.stop()
     assert summary["entries"] == n and summary["matched"] == n, summary
+    cpu_s = sum(cpu.values())
     return {
         "entries_per_s": round(n / elapsed, 1),
         "import_entries_per_s": round(n / summary["elapsed_s"], 1),
         "import_s": round(imported, 2),
         "drain_after_import_s": round(elapsed - imported, 2),
         "peak_rss_mb": round(summary["peak_rss_mb"], 1),
+        "cpu_us_per_entry": round(cpu_s / n * 1e6, 1),
+        "cpu_busy": round(cpu_s / elapsed, 2),
+        "cpus_for_5000_per_s": round(cpu_s / n * 5000, 2),
+        **{f"cpu_{k}_s": v for k, v in cpu.items()},
     }
 
 
@@ -217,6 +242,23 @@ def bench(db: Database, n: int, rate: float, steady_s: float) -> dict[str, Any]:
     return out
 
 
+def scale_out(db: Database, n: int, processes: list[int]) -> dict[str, Any]:
+    """The end-to-end run once per pool size, each on its own ``n`` invoices (PostgreSQL)."""
+    system = build_system(db=db, clock=SettableClock.at_date(date(2026, 3, 2)))
+    municipality(system)
+    credits = payable_invoices(system, n * len(processes))
+    out: dict[str, Any] = {"entries": n}
+    with tempfile.TemporaryDirectory(prefix="fbsd-bench-pay-") as tmp:
+        for i, workers in enumerate(processes):
+            run_ = end_to_end(system, credits[i * n : (i + 1) * n], Path(tmp), workers)
+            print(json.dumps({"workers": workers, **run_}), file=sys.stderr)
+            for key in ("entries_per_s", "cpu_us_per_entry", "cpu_busy"):
+                out[f"{key}_{workers}w"] = run_[key]
+    first, last = processes[0], processes[-1]
+    out["scaling"] = round(out[f"entries_per_s_{last}w"] / out[f"entries_per_s_{first}w"], 2)
+    return out
+
+
 def unmatched_credits(n: int) -> Iterator[BankCredit]:
     """Entries with valid FIK payment IDs that belong to no invoice, made one at a time."""
     for i in range(n):
@@ -259,8 +301,18 @@ def main() -> None:
     p.add_argument(
         "--memory-only", action="store_true", help="import only, no invoices; for 1,000,000"
     )
+    p.add_argument(
+        "--scale-out",
+        type=str,
+        default="",
+        metavar="N,M,...",
+        help="end to end with N, then M, ... worker processes (PostgreSQL only)",
+    )
     args = p.parse_args()
-    if args.memory_only:
+    if args.scale_out:
+        sizes = [int(x) for x in args.scale_out.split(",")]
+        run("payments-scaleout", "postgresql", lambda db: scale_out(db, args.entries, sizes))
+    elif args.memory_only:
         run("payments-memory", args.database, lambda db: memory_only(db, args.entries))
     else:
         run(

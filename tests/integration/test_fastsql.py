@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from sqlalchemy import insert, select
 
 from fbs_debitor.core.db import Database
-from fbs_debitor.core.fastsql import insert_dicts, update_rows
+from fbs_debitor.core.fastsql import among, insert_dicts, update_rows
 from fbs_debitor.debtor.allocation import payments
 from fbs_debitor.messaging.store import inbox_sequence
 
@@ -125,3 +125,27 @@ def test_nothing_to_write_is_no_statement(database: Database) -> None:
         insert_dicts(conn, payments, [])
         update_rows(conn, payments, ["municipality", "payment_ref"], [])
     assert _read(database) == {}
+
+
+def test_among_finds_the_rows_of_many_keys_with_one_parameter(database: Database) -> None:
+    refs = [f"bank:{i}" for i in range(1, 1201)]
+    with database.begin() as conn:
+        insert_dicts(conn, payments, [_payment(ref) for ref in refs])
+    wanted = [*refs[::7], "bank:none", 'o\'clock "quoted" æøå']
+    with database.connect() as conn:
+        found = {
+            r
+            for (r,) in conn.execute(
+                select(payments.c.payment_ref).where(among(conn, payments.c.payment_ref, wanted))
+            )
+        }
+        ids = [
+            i
+            for (i,) in conn.execute(
+                select(payments.c.id).where(among(conn, payments.c.id, [1, 2, 1200, 99999]))
+            )
+        ]
+        nothing = conn.execute(select(payments.c.id).where(among(conn, payments.c.id, []))).all()
+    assert found == set(refs[::7])
+    assert sorted(ids) == [1, 2, 1200]
+    assert nothing == []

@@ -290,3 +290,36 @@ def test_batch_handler_gets_runs_in_order_and_failures_fall_back_to_one_by_one(
             conn.execute(select(outbox.c.status).where(outbox.c.message_id == poison)).scalar_one()
             == "dead"
         )
+
+
+def test_message_applied_over_another_path_is_skipped_by_the_worker(db: Database) -> None:
+    """The fast path asks the inbox only about rows tried before; a message that reached the
+    consumer another way (an HTTP service endpoint records it in the same inbox) is caught by
+    the inbox's key, and the careful run skips it: applied once, marked sent, no error."""
+    from fbs_debitor.messaging.inbox import record_applied
+
+    first = send(db, "a")
+    mid = send(db, "b")
+    with db.begin() as conn:
+        row = conn.execute(select(outbox).where(outbox.c.message_id == mid)).one()
+        envelope = Envelope(
+            message_id=mid,
+            message_type=row.message_type,
+            source=row.source,
+            municipality=row.municipality,
+            payload={"value": "b"},
+            occurred_at=row.occurred_at,
+            enqueued_at=row.enqueued_at,
+        )
+        assert record_applied(conn, "test-consumer", envelope)
+        record_effect(conn, envelope)
+    assert Worker(db, make_router()).drain() == 2
+    assert effect_values(db) == ["b", "a"]
+    with db.connect() as conn:
+        rows = {r.message_id: r for r in conn.execute(select(outbox))}
+        applied = conn.execute(select(func.count()).select_from(inbox)).scalar_one()
+    assert applied == 2
+    for message_id in (first, mid):
+        assert rows[message_id].status == "sent"
+        assert rows[message_id].attempts == 0
+        assert rows[message_id].last_error is None

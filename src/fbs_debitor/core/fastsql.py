@@ -17,12 +17,42 @@ the insert, for rows that other rows must point at (no RETURNING round trip per 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, func, select, text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
-__all__ = ["allocate_ids", "bind_value", "fast_insert", "insert_dicts", "update_rows"]
+__all__ = ["allocate_ids", "among", "bind_value", "fast_insert", "insert_dicts", "update_rows"]
+
+
+def among(
+    conn: Connection, column: ColumnElement[Any], values: Collection[int | str]
+) -> ColumnElement[bool]:
+    """``column IN values`` with one bound parameter however many values there are.
+
+    A long ``IN (...)`` list costs one bind parameter per value: SQLAlchemy processes each in
+    Python, and PostgreSQL parses and plans a statement that size every time (the worker's
+    inbox check of 500 message ids took 3 ms, nearly all of it parsing). Here the values travel
+    as one array (PostgreSQL: ``= ANY(:values)``) or one JSON text (SQLite:
+    ``IN (SELECT value FROM json_each(:values))``). Only for int and str keys.
+    """
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    values_json = bindparam(None, json.dumps(list(values)), type_=String())
+    return column.in_(select(text("value")).select_from(func.json_each(values_json)))
 
 
 def bind_value(conn: Connection, column: Column[Any], value: Any) -> Any:

@@ -32,7 +32,6 @@ writers anyway), so two transactions never spend the same credit.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -62,6 +61,7 @@ from fbs_debitor.debtor import allocation
 from fbs_debitor.debtor.allocation import payments
 from fbs_debitor.debtor.model import ClaimStatus
 from fbs_debitor.debtor.store import ID, accounts, claims, postings
+from fbs_debitor.messaging.outbox import new_message_id
 
 __all__ = [
     "CREDIT_CHANNEL",
@@ -213,7 +213,7 @@ def _use(conn: Connection, clock: Clock, municipality: str, account_id: int) -> 
         claim_ids=[c for c, _ in owed],
         payer_text=f"credit of debtor account {account_id}",
     )
-    done = allocation.allocate(conn, clock, message, str(uuid.uuid4()))
+    done = allocation.allocate(conn, clock, message, new_message_id())
     assert done is not None, f"{message.payment_ref} was applied before"
     return done.covered_ore
 

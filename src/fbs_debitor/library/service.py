@@ -17,7 +17,6 @@ Payment in the library (old fees only) is in :mod:`fbs_debitor.library.payment`.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -54,6 +53,7 @@ from fbs_debitor.library.model import (
 )
 from fbs_debitor.library.registration import SOURCE, claim_registered, record, send_or_hold
 from fbs_debitor.library.store import MunicipalityCopy
+from fbs_debitor.messaging.outbox import new_message_id
 
 
 def _municipality(conn: Connection, municipality: str) -> MunicipalityCopy:
@@ -217,7 +217,7 @@ def _create(conn: Connection, clock: Clock, municipality: str, rows: Sequence[Ne
         old = is_old(created_on, setup.cutoff_date)
         state, why, mid = DebtorState.NOT_SENT, None, None
         if not old and kind.value in maps:
-            state, mid = DebtorState.SENT, str(uuid.uuid4())
+            state, mid = DebtorState.SENT, new_message_id()
         elif not old:
             state, why = DebtorState.HELD, held_reason(kind.value, municipality)
         drafts.append(

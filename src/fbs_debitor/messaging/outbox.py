@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import uuid
+import os
+import secrets
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +20,43 @@ from fbs_debitor.messaging.store import outbox
 def wall_now() -> datetime:
     """Wall-clock time for delivery bookkeeping and delay figures (never business time)."""
     return datetime.now(UTC)
+
+
+_TAIL = (1 << 62) - 1
+
+
+class _MessageIds:
+    """Time-ordered UUIDs (version 7, RFC 9562): 48 bits of Unix milliseconds, 12 bits of the
+    millisecond's fraction, then a per-process random start plus a counter.
+
+    Ids that grow with time go into the outbox's and the inbox's unique indexes at the right
+    edge, where the pages are already in memory, instead of at random places all over a large
+    index (random version-4 ids cost PostgreSQL and SQLite a page each); and no system call
+    for randomness per id. Unique across processes: each process (and each forked child)
+    starts its counter at its own 62 random bits."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self._counter = itertools.count(secrets.randbits(62))
+
+    def __call__(self) -> str:
+        ns = time.time_ns()
+        fraction = (ns % 1_000_000) * 4096 // 1_000_000
+        value = (
+            ((ns // 1_000_000) << 80)
+            | (0x7000 | fraction) << 64
+            | (0b10 << 62)
+            | (next(self._counter) & _TAIL)
+        )
+        h = f"{value:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+new_message_id = _MessageIds()
+"""A new message id: ``new_message_id()`` gives UUID text, time-ordered (see above)."""
 
 
 def _json_default(value: object) -> str:
@@ -81,7 +121,7 @@ def outbox_row(
         raise ValueError("ordering_key and sequence go together")
     if sequence is not None and sequence < 1:
         raise ValueError("sequence starts at 1")
-    mid = message_id or str(uuid.uuid4())
+    mid = message_id or new_message_id()
     now = now or wall_now()
     return {
         "message_id": mid,

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, func, select, text, update
 
 from fbs_debitor.core.db import Database
-from fbs_debitor.core.fastsql import insert_dicts, update_rows
+from fbs_debitor.core.fastsql import among, insert_dicts, update_rows
 from fbs_debitor.messaging import metrics
 from fbs_debitor.messaging.envelope import Envelope
 from fbs_debitor.messaging.outbox import wall_now
@@ -156,12 +156,20 @@ class Worker:
             rows = self._claim(conn, now)
             if not rows:
                 return 0
-            self._load_state(conn, rows, batch)
             # rows that failed before go straight to the careful path (one savepoint each)
             careful = careful or any(r.attempts > 0 for r in rows)
+            self._load_state(conn, rows, batch, careful=careful)
             for row in rows:
                 self._deliver(conn, row, batch, careful=careful)
             self._flush(conn, batch)
+            try:
+                insert_dicts(conn, inbox, batch.inbox_rows)
+            except Exception as exc:
+                if careful:
+                    raise
+                # applied before under this id by a path the fast check does not look at (an
+                # HTTP service endpoint, an operator's re-queue): the careful run looks
+                raise _HandlerFailed(-1, exc) from exc
             self._write(conn, batch, now)
         applied: Counter[str] = Counter()
         for r in batch.inbox_rows:
@@ -173,18 +181,28 @@ class Worker:
             metrics.messages_applied_total.labels(message_type=message_type).inc(n)
         return len(rows)
 
-    def _load_state(self, conn: Connection, rows: list[Row[Any]], batch: _Batch) -> None:
-        """Read which (consumer, message) pairs are applied and the sequence cursors, in bulk."""
+    def _load_state(
+        self, conn: Connection, rows: list[Row[Any]], batch: _Batch, *, careful: bool
+    ) -> None:
+        """Read which (consumer, message) pairs are applied and the sequence cursors, in bulk.
+
+        A pending row that was never tried before cannot have been applied by this worker's
+        path: the inbox row and the "sent" mark commit together. So the fast path asks the
+        inbox only about rows that were deferred (some consumers may have applied them) and
+        leaves the rest to the inbox's primary key: a message applied before by another path
+        fails the batch's inbox insert, and the careful run, which asks about every row, skips
+        it. On PostgreSQL that check was 3 ms for every 500 messages."""
         consumers = {s.consumer for r in rows for s in self.router.subscribers(r.message_type)}
         if not consumers:
             return
-        ids = [r.message_id for r in rows]
-        applied = conn.execute(
-            select(inbox.c.consumer, inbox.c.message_id).where(
-                inbox.c.consumer.in_(consumers), inbox.c.message_id.in_(ids)
+        ids = [r.message_id for r in rows if careful or r.attempts or r.deferrals]
+        if ids:
+            applied = conn.execute(
+                select(inbox.c.consumer, inbox.c.message_id).where(
+                    inbox.c.consumer.in_(consumers), among(conn, inbox.c.message_id, ids)
+                )
             )
-        )
-        batch.applied = {(c, m) for c, m in applied}
+            batch.applied = {(c, m) for c, m in applied}
         keys = {r.ordering_key for r in rows if r.ordering_key is not None}
         if keys:
             cursors = conn.execute(
@@ -194,7 +212,7 @@ class Worker:
                     inbox_sequence.c.last_sequence,
                 ).where(
                     inbox_sequence.c.consumer.in_(consumers),
-                    inbox_sequence.c.ordering_key.in_(keys),
+                    among(conn, inbox_sequence.c.ordering_key, keys),
                 )
             )
             batch.sequences = {(c, k): s for c, k, s in cursors}
@@ -291,7 +309,7 @@ class Worker:
         batch.unstamped.clear()
 
     def _write(self, conn: Connection, batch: _Batch, now: datetime) -> None:
-        insert_dicts(conn, inbox, batch.inbox_rows)
+        """Cursors, sent marks, deferrals and failures (the inbox rows are written before)."""
         cursors = batch.sequences
         new = [
             {"consumer": c, "ordering_key": k, "last_sequence": cursors[(c, k)]}
@@ -306,7 +324,7 @@ class Worker:
         if batch.sent_ids:
             conn.execute(
                 update(outbox)
-                .where(outbox.c.id.in_(batch.sent_ids))
+                .where(among(conn, outbox.c.id, batch.sent_ids))
                 .values(status="sent", sent_at=now)
             )
         for row_id, deferrals in batch.deferred:

@@ -26,7 +26,6 @@ import hashlib
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from fbs_debitor.contracts.sending import Outgoing, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.errors import ConflictError, ValidationError
+from fbs_debitor.messaging.outbox import new_message_id
 from fbs_debitor.payments import camt, store
 from fbs_debitor.payments.model import (
     DKK,
@@ -322,7 +322,7 @@ class _Importer:
                 EntryState.PARTLY_MATCHED,
                 EntryState.UNMATCHED,
             ):
-                message_id = str(uuid.uuid4())
+                message_id = new_message_id()
                 outgoing.append(Outgoing(self._received(p, verdict, now), None, message_id))
                 self.summary.total_ore += p.amount_ore or 0
             rows.append(self._row(p, verdict.state, verdict.reason, now, message_id, verdict))
@@ -375,7 +375,7 @@ class _Importer:
             self._store_one(conn, p, EntryState.ERROR, reason, now)
             return
         assert ore is not None
-        message_id = str(uuid.uuid4())
+        message_id = new_message_id()
         why = "bankens tilbageførsel / bank reversal" if p.is_reversal else "debit of a payment"
         reversed_ = PaymentReversed(
             municipality=self.municipality,

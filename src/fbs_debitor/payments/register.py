@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +29,7 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.ids import Cpr, parse_debtor_id
 from fbs_debitor.core.money import Money
+from fbs_debitor.messaging.outbox import new_message_id
 from fbs_debitor.payments import store
 from fbs_debitor.payments.model import MAX_AMOUNT_ORE, clean_payment_id, clean_text
 from fbs_debitor.payments.service import SOURCE
@@ -148,7 +148,7 @@ def pay_at_register(
             code="amount-not-positive",
         )
     now = clock.now()
-    message_id = str(uuid.uuid4())
+    message_id = new_message_id()
     only = invoices[0] if len(invoices) == 1 else None
     values = {
         "municipality": municipality,
