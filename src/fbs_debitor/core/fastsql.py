@@ -167,9 +167,7 @@ def update_rows(
     )
 
 
-_JOIN_BY_INDEX = (
-    "SELECT set_config('enable_hashjoin', %(on)s, true), set_config('enable_mergejoin', %(on)s, true)"
-)
+_JOIN_BY_INDEX = "SELECT set_config('enable_hashjoin', %(on)s, true), set_config('enable_mergejoin', %(on)s, true)"
 
 
 def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
