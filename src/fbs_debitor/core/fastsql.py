@@ -150,12 +150,7 @@ def update_rows(
             f"UPDATE {table.name} AS t SET {assignments} "  # noqa: S608 - the table's own columns
             f"FROM unnest({arrays}) AS v({', '.join(columns)}) WHERE {match}"
         )
-        # Join the arrays to the table by its index, row by row. Left to itself, PostgreSQL
-        # hashes the whole table whenever its statistics are behind (a table that grows fast
-        # is analysed late), so an update of 500 rows cost more the bigger the table got.
-        conn.exec_driver_sql(_JOIN_BY_INDEX, {"on": "off"})
         conn.exec_driver_sql(sql, tuple(list(col) for col in zip(*ready, strict=True)))
-        conn.exec_driver_sql(_JOIN_BY_INDEX, {"on": "on"})
         return
     order = sets + list(keys)
     position = {c: i for i, c in enumerate(columns)}
@@ -165,9 +160,6 @@ def update_rows(
         f"UPDATE {table.name} SET {assignments} WHERE {match}",  # noqa: S608 - own columns
         [tuple(row[position[c]] for c in order) for row in ready],
     )
-
-
-_JOIN_BY_INDEX = "SELECT set_config('enable_hashjoin', %(on)s, true), set_config('enable_mergejoin', %(on)s, true)"
 
 
 def allocate_ids(conn: Connection, table: Table, n: int) -> list[int]:
