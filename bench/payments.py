@@ -59,7 +59,7 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.billing_tables import invoices
 from fbs_debitor.library import service as library
 from fbs_debitor.library.model import NewFee
-from fbs_debitor.library.store import fees
+from fbs_debitor.library.tables import fees
 from fbs_debitor.messaging.store import inbox, outbox
 from fbs_debitor.payments.bank import import_bank_file
 from fbs_debitor.payments.camt_writer import BankCredit, write_camt054

@@ -15,7 +15,7 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.base import Contract
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import handlers, service, store
+from fbs_debitor.library import handlers, service, tables
 from fbs_debitor.library.model import Fee, FeeMaterial, NewFee, Patron, history_balance
 from fbs_debitor.messaging import Router
 from fbs_debitor.messaging.store import outbox
@@ -158,7 +158,7 @@ def answer(lib: System, message: Contract) -> None:
 def assert_histories_add_up(lib: System) -> None:
     """Ledger discipline: every fee's history adds up to its open amount."""
     with lib.db.connect() as conn:
-        rows = conn.execute(select(store.fees.c.municipality, store.fees.c.id)).all()
+        rows = conn.execute(select(tables.fees.c.municipality, tables.fees.c.id)).all()
         for municipality, fee_id in rows:
             current = service.get_fee(conn, municipality, fee_id)
             events = service.fee_history(conn, municipality, fee_id)

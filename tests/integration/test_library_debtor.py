@@ -12,7 +12,7 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.registration import RegistrationAccepted, RegistrationRejected
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import payment, service, store
+from fbs_debitor.library import payment, service, setup_copy
 from fbs_debitor.library.model import DebtorState, EventKind, FeeStatus
 from fbs_debitor.tenants import service as tenants
 from tests.integration.library_support import (
@@ -243,8 +243,8 @@ def test_the_library_keeps_the_newest_set_up(lib: System) -> None:
     p = new_patron(lib)
     assert new_fee(lib, p.id, creation_date=date(2026, 2, 27)).old
     with lib.db.begin() as conn:  # an older copy arriving late changes nothing
-        copy = store.MunicipalityCopy(K, "x", "710100", date(2020, 1, 1))
+        copy = setup_copy.MunicipalityCopy(K, "x", "710100", date(2020, 1, 1))
         service.save_municipality(conn, copy, datetime(2020, 1, 1, tzinfo=UTC))
-        assert store.find_municipality(conn, K) == store.MunicipalityCopy(
+        assert setup_copy.find_municipality(conn, K) == setup_copy.MunicipalityCopy(
             K, "Kommune 101", "710100", date(2026, 3, 1)
         )

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import service, store
+from fbs_debitor.library import service, store, tables
 from fbs_debitor.library.model import DebtorState, EventKind, FeeStatus, NewFee
 from tests.integration.library_support import (
     CPR,
@@ -299,7 +299,7 @@ def test_bulk_creation_is_all_or_nothing(lib: System) -> None:
         service.create_fees_bulk(conn, lib.clock, K, [NewFee(p.id + 99, "fee", Money(100))])
     assert info.value.extra["row"] == 0
     with lib.db.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(store.fees)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(tables.fees)).scalar_one() == 0
     assert sent(lib) == []
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import payment, service, store
+from fbs_debitor.library import payment, service, tables
 from fbs_debitor.library.model import FeeStatus, PaymentStatus
 from tests.integration.library_support import (
     K,
@@ -67,7 +67,7 @@ def test_the_same_order_again_answers_the_same_and_changes_nothing(lib: System) 
     assert first == second
     assert first[0].confirmation_id is not None and first[1].confirmation_id is None
     with lib.db.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(store.payments)).scalar_one() == 1
+        assert conn.execute(select(func.count()).select_from(tables.payments)).scalar_one() == 1
         kinds = [e.kind.value for e in service.fee_history(conn, K, a.id)]
     assert kinds.count("paid_manually") == 1
 
@@ -83,7 +83,7 @@ def test_a_fee_paid_by_another_order_is_reported_so(lib: System) -> None:
     ]
     with lib.db.connect() as conn:
         orders = dict(
-            conn.execute(select(store.payments.c.fee_id, store.payments.c.order_id)).all()
+            conn.execute(select(tables.payments.c.fee_id, tables.payments.c.order_id)).all()
         )
     assert orders == {a.id: "order-1", b.id: "order-2"}
 

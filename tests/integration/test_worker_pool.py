@@ -26,7 +26,7 @@ from fbs_debitor.debtor.allocation import payments
 from fbs_debitor.debtor.billing_tables import invoices
 from fbs_debitor.library import service as library
 from fbs_debitor.library.model import NewFee
-from fbs_debitor.library.store import fees
+from fbs_debitor.library.tables import fees
 from fbs_debitor.messaging.store import inbox, outbox
 from fbs_debitor.reconcile import reconcile
 from fbs_debitor.schema import metadata

@@ -21,7 +21,7 @@ from fbs_debitor.contracts.registration import RegistrationAccepted, Registratio
 from fbs_debitor.contracts.tenants import MunicipalityConfigured, SortimentMapped
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.library import coverage, registration, service
-from fbs_debitor.library.store import KindMapping, MunicipalityCopy
+from fbs_debitor.library.setup_copy import KindMapping, MunicipalityCopy
 from fbs_debitor.messaging import Envelope, Router
 
 CONSUMER = "library"

@@ -26,7 +26,7 @@ from fbs_debitor.contracts.registration import (
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import store
+from fbs_debitor.library import setup_copy, store
 from fbs_debitor.library.model import (
     DebtorState,
     EventKind,
@@ -35,7 +35,7 @@ from fbs_debitor.library.model import (
     Patron,
     held_reason,
 )
-from fbs_debitor.library.store import KindMapping
+from fbs_debitor.library.setup_copy import KindMapping
 
 SOURCE = "library"
 CLOSED_BEFORE_SENT = "closed in the library before it was sent to debtor"
@@ -175,7 +175,7 @@ def map_kind(
 ) -> int:
     """Keep the copy of one kind's mapping and send every fee held for it at once; returns how
     many were sent. A mapping older than the one kept changes nothing."""
-    if not store.save_mapping(conn, municipality, kind, mapping, mapped_at):
+    if not setup_copy.save_mapping(conn, municipality, kind, mapping, mapped_at):
         return 0
     held = store.held_fees(conn, municipality, kind)
     patrons = store.patrons_by_id(conn, municipality, (f.patron_id for f in held))

@@ -34,7 +34,7 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import store
+from fbs_debitor.library import setup_copy, store
 from fbs_debitor.library.model import (
     DebtorState,
     EventKind,
@@ -52,12 +52,12 @@ from fbs_debitor.library.model import (
     is_old,
 )
 from fbs_debitor.library.registration import SOURCE, claim_registered, record, send_or_hold
-from fbs_debitor.library.store import MunicipalityCopy
+from fbs_debitor.library.setup_copy import MunicipalityCopy
 from fbs_debitor.messaging.outbox import new_message_id
 
 
 def _municipality(conn: Connection, municipality: str) -> MunicipalityCopy:
-    found = store.find_municipality(conn, municipality)
+    found = setup_copy.find_municipality(conn, municipality)
     if found is None:
         raise NotFoundError(
             f"the library does not know municipality {municipality} (its set-up has not arrived)",
@@ -68,7 +68,7 @@ def _municipality(conn: Connection, municipality: str) -> MunicipalityCopy:
 
 def municipality_of_agency(conn: Connection, agency_id: str) -> str:
     """The kommunekode of a library agency (FBS ``agencyid``); NotFoundError if unknown."""
-    found = store.find_by_agency(conn, agency_id)
+    found = setup_copy.find_by_agency(conn, agency_id)
     if found is None:
         raise NotFoundError(f"no library agency {agency_id}", code="unknown-agency")
     return found.municipality
@@ -77,7 +77,7 @@ def municipality_of_agency(conn: Connection, agency_id: str) -> str:
 def save_municipality(conn: Connection, copy: MunicipalityCopy, configured_at: datetime) -> None:
     """Keep the library's copy of a municipality's set-up (an older message changes nothing).
     A new cutoff date applies to fees created from then on; existing fees keep old or new."""
-    store.save_municipality(conn, copy, configured_at)
+    setup_copy.save_municipality(conn, copy, configured_at)
 
 
 # -- patrons -------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ def change_debtor(
     )
     after = replace(before, cpr=identity[0], guardian_cpr=identity[1], cvr=identity[2])
     debtor_changed = after.debtor != before.debtor
-    maps = store.mappings(conn, municipality)
+    maps = setup_copy.mappings(conn, municipality)
     text = "debtor changed" + (f": {reason}" if reason else "")
     for fee in store.fees_of_patron(conn, municipality, patron_id, for_update=True):
         if fee.status is not FeeStatus.OPEN:
@@ -204,7 +204,7 @@ def _create(conn: Connection, clock: Clock, municipality: str, rows: Sequence[Ne
     if not rows:
         return []
     setup = _municipality(conn, municipality)
-    maps = store.mappings(conn, municipality)
+    maps = setup_copy.mappings(conn, municipality)
     patrons = store.patrons_by_id(conn, municipality, (r.patron_id for r in rows))
     today, now = clock.today(), clock.now()
     drafts: list[Fee] = []
@@ -434,7 +434,7 @@ def move_old_balances(conn: Connection, clock: Clock, municipality: str, on: dat
         )
     old = store.old_open_fees(conn, municipality)
     patrons = store.patrons_by_id(conn, municipality, (f.patron_id for f in old))
-    maps = store.mappings(conn, municipality)
+    maps = setup_copy.mappings(conn, municipality)
     sent = 0
     for fee in old:
         text = f"old balance {fee.open} moved to debtor as of {on.isoformat()}"

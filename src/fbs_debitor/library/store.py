@@ -1,38 +1,24 @@
-"""Tables and queries of the library context.
+"""Queries of the library context: patrons, fees, their materials, events and payments.
 
-Every table carries its ``municipality``; money is integer øre (BigInteger); FBS ids (``feeId``,
-``patronid``) are the integer primary keys. ``library_municipality`` and ``library_sortiment``
-are the library's copies of the tenants context's set-up (filled by handlers, never by hand).
+The tables are in :mod:`tables`, the copies of the municipal set-up in :mod:`setup_copy`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
     Connection,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
     Row,
-    String,
-    Table,
-    Text,
-    and_,
     bindparam,
     insert,
     select,
     update,
 )
 
-from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
+from fbs_debitor.core.db import UtcDateTime
 from fbs_debitor.core.fastsql import insert_dicts, update_rows
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
@@ -45,197 +31,7 @@ from fbs_debitor.library.model import (
     FeeStatus,
     Patron,
 )
-
-_ID = ID_TYPE
-
-municipalities = Table(
-    "library_municipality",
-    metadata,
-    Column("municipality", String(3), primary_key=True),
-    Column("name", String(100), nullable=False),
-    Column("agency_id", String(6), nullable=False, unique=True),
-    Column("cutoff_date", Date, nullable=True),
-    Column("configured_at", UtcDateTime, nullable=False),
-)
-
-sortiment = Table(
-    "library_sortiment",
-    metadata,
-    Column("municipality", String(3), primary_key=True),
-    Column("claim_kind", String(40), primary_key=True),
-    Column("debtor_classification", String(40), nullable=False),
-    Column("psrm_claim_type", String(40), nullable=False),
-    Column("mapped_at", UtcDateTime, nullable=False),
-)
-
-patrons = Table(
-    "library_patron",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("municipality", String(3), nullable=False, index=True),
-    Column("cpr", String(10), nullable=True),
-    Column("guardian_cpr", String(10), nullable=True),
-    Column("cvr", String(8), nullable=True),
-    Column("name", String(200), nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-)
-
-fees = Table(
-    "library_fee",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("municipality", String(3), nullable=False),
-    Column("patron_id", _ID, ForeignKey("library_patron.id"), nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("reason_message", String(200), nullable=False),
-    Column("amount_ore", BigInteger, nullable=False),
-    Column("open_ore", BigInteger, nullable=False),
-    Column("status", String(12), nullable=False),
-    Column("old", Boolean, nullable=False),
-    Column("moved_on", Date, nullable=True),
-    Column("creation_date", Date, nullable=False),
-    Column("due_date", Date, nullable=True),
-    Column("paid_date", Date, nullable=True),
-    Column("acknowledged", Boolean, nullable=False),
-    Column("debtor_state", String(12), nullable=False),
-    Column("debtor_reason", Text, nullable=True),
-    Column("debtor_note", Text, nullable=True),
-    Column("debtor_balance_ore", BigInteger, nullable=True),
-    Column("last_sequence", Integer, nullable=False),
-    Column("registration_message_id", String(36), nullable=True),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-)
-Index("ix_library_fee_patron", fees.c.municipality, fees.c.patron_id)
-Index("ix_library_fee_debtor_state", fees.c.municipality, fees.c.debtor_state, fees.c.kind)
-Index("ix_library_fee_old_open", fees.c.municipality, fees.c.old, fees.c.status)
-
-fee_materials = Table(
-    "library_fee_material",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("municipality", String(3), nullable=False),
-    Column("fee_id", _ID, ForeignKey("library_fee.id"), nullable=False, index=True),
-    Column("position", Integer, nullable=False),
-    Column("record_id", String(40), nullable=False),
-    Column("item_number", String(40), nullable=False),
-    Column("material_group", String(60), nullable=False),
-    Column("title", String(300), nullable=True),
-)
-
-fee_events = Table(
-    "library_fee_event",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("municipality", String(3), nullable=False),
-    Column("fee_id", _ID, ForeignKey("library_fee.id"), nullable=False, index=True),
-    Column("at", UtcDateTime, nullable=False),
-    Column("kind", String(20), nullable=False),
-    Column("amount_ore", BigInteger, nullable=False),
-    Column("text", Text, nullable=False),
-    Column("message_id", String(36), nullable=True),
-    Column("sequence", Integer, nullable=True),
-)
-
-payments = Table(
-    "library_payment",
-    metadata,
-    Column("id", _ID, primary_key=True, autoincrement=True),
-    Column("municipality", String(3), nullable=False),
-    Column("fee_id", _ID, ForeignKey("library_fee.id"), nullable=False, unique=True),
-    Column("patron_id", _ID, nullable=False),
-    Column("order_id", String(100), nullable=False),
-    Column("amount_ore", BigInteger, nullable=False),
-    Column("paid_on", Date, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-)
-Index("ix_library_payment_order", payments.c.municipality, payments.c.order_id)
-
-
-# -- the copies of the municipal set-up -----------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MunicipalityCopy:
-    municipality: str
-    name: str
-    agency_id: str
-    cutoff_date: date | None
-
-
-@dataclass(frozen=True, slots=True)
-class KindMapping:
-    """One claim kind's mapping in the library's copy of the sortiment."""
-
-    debtor_classification: str
-    psrm_claim_type: str
-
-
-def _municipality(row: Row[Any]) -> MunicipalityCopy:
-    return MunicipalityCopy(row.municipality, row.name, row.agency_id, row.cutoff_date)
-
-
-def find_municipality(conn: Connection, municipality: str) -> MunicipalityCopy | None:
-    row = conn.execute(
-        select(municipalities).where(municipalities.c.municipality == municipality)
-    ).first()
-    return None if row is None else _municipality(row)
-
-
-def find_by_agency(conn: Connection, agency_id: str) -> MunicipalityCopy | None:
-    row = conn.execute(
-        select(municipalities).where(municipalities.c.agency_id == agency_id)
-    ).first()
-    return None if row is None else _municipality(row)
-
-
-def _save_if_newer(
-    conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any], stamp: str
-) -> bool:
-    """Insert or replace a copied row unless the kept one is newer (by ``stamp``); True if saved.
-    Copies arrive as messages that may overtake each other; the newest set-up wins."""
-    where = and_(*(table.c[k] == v for k, v in key.items()))
-    kept = conn.execute(select(table.c[stamp]).where(where)).scalar_one_or_none()
-    if kept is None:
-        conn.execute(insert(table).values(**key, **values))
-    elif kept <= values[stamp]:
-        conn.execute(update(table).where(where).values(**values))
-    else:
-        return False
-    return True
-
-
-def save_municipality(conn: Connection, copy: MunicipalityCopy, configured_at: datetime) -> bool:
-    """Keep the copy of a municipality's set-up unless a newer one is kept; True if saved."""
-    values = {
-        "name": copy.name,
-        "agency_id": copy.agency_id,
-        "cutoff_date": copy.cutoff_date,
-        "configured_at": configured_at,
-    }
-    key = {"municipality": copy.municipality}
-    return _save_if_newer(conn, municipalities, key, values, "configured_at")
-
-
-def save_mapping(
-    conn: Connection, municipality: str, kind: str, mapping: KindMapping, mapped_at: datetime
-) -> bool:
-    """Keep the copy of one kind's mapping unless a newer one is kept; True if saved."""
-    values = {
-        "debtor_classification": mapping.debtor_classification,
-        "psrm_claim_type": mapping.psrm_claim_type,
-        "mapped_at": mapped_at,
-    }
-    key = {"municipality": municipality, "claim_kind": kind}
-    return _save_if_newer(conn, sortiment, key, values, "mapped_at")
-
-
-def mappings(conn: Connection, municipality: str) -> dict[str, KindMapping]:
-    """The municipality's sortiment copy: claim kind -> mapping."""
-    rows = conn.execute(select(sortiment).where(sortiment.c.municipality == municipality))
-    return {r.claim_kind: KindMapping(r.debtor_classification, r.psrm_claim_type) for r in rows}
-
+from fbs_debitor.library.tables import fee_events, fee_materials, fees, patrons, payments
 
 # -- patrons -------------------------------------------------------------------------------------
 
