@@ -72,6 +72,16 @@ def _truncate_all(db: Database) -> None:
 
 
 @pytest.fixture
+def empty_postgres(postgres_url: str) -> Iterator[Database]:
+    """The session's PostgreSQL database with every table emptied (for tests that start other
+    processes on it, so cannot use the per-test rollback)."""
+    db = Database(postgres_url)
+    _truncate_all(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
 def fresh_postgres_url(postgres_url: str) -> Iterator[str]:
     """An empty PostgreSQL database with no tables at all (for the migration tests)."""
     admin = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")

@@ -12,7 +12,7 @@ import sys
 import time
 from datetime import date
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from fbs_debitor.bootstrap import build_system
 from fbs_debitor.contracts.payment import PaymentReceived
@@ -28,10 +28,7 @@ from fbs_debitor.library import service as library
 from fbs_debitor.library.model import NewFee
 from fbs_debitor.messaging.store import inbox, outbox
 from fbs_debitor.reconcile import reconcile
-from fbs_debitor.schema import metadata
-from fbs_debitor.tenants import service as tenants
-
-K = "101"
+from tests.integration.municipality_support import K, set_up_kobenhavn
 
 
 def worker(url: str) -> subprocess.Popen[bytes]:
@@ -64,28 +61,13 @@ def kill_while_working(db: Database, url: str, rng: random.Random, kills: int) -
     return done
 
 
-def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(postgres_url: str) -> None:
-    db = Database(postgres_url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with db.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
+    empty_postgres: Database, postgres_url: str
+) -> None:
+    db = empty_postgres
     system = build_system(db=db, clock=SettableClock.at_date(date(2026, 3, 2)))
     rng = random.Random(20261123)
-    with db.begin() as conn:
-        tenants.create_municipality(
-            conn,
-            system.clock,
-            kommunekode=K,
-            name="København",
-            agency_id="710100",
-            creditor_number="89123456",
-            cutoff_date=date(2026, 1, 1),
-        )
-        for kind in ("fee", "compensation"):
-            tenants.map_claim_kind(
-                conn, system.clock, K, kind, debtor_classification="X", psrm_claim_type="Y"
-            )
-    system.drain()
+    set_up_kobenhavn(system)
     with db.begin() as conn:
         patrons = [
             library.create_patron(conn, system.clock, K, cpr=f"0101{80 + i % 19:02d}{i:04d}").id
@@ -160,7 +142,6 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(postgres_url: st
         dead = conn.execute(
             select(func.count()).select_from(outbox).where(outbox.c.status != "sent")
         ).scalar_one()
-    db.dispose()
     assert dead == 0
     assert guard == []
     assert charges == 3000

@@ -28,29 +28,14 @@ from fbs_debitor.payments.bank import import_bank_file
 from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
 from fbs_debitor.payments.register import RegisterPayment, pay_at_register
 from fbs_debitor.reconcile import reconcile
-from fbs_debitor.tenants import service as tenants
+from tests.integration.municipality_support import K, set_up_kobenhavn
 
-K = "101"
 CPR = "0101901234"
 
 
 @pytest.fixture
 def live(system: System) -> System:
-    with system.db.begin() as conn:
-        tenants.create_municipality(
-            conn,
-            system.clock,
-            kommunekode=K,
-            name="København",
-            agency_id="710100",
-            creditor_number="89123456",
-            cutoff_date=date(2026, 1, 1),
-        )
-        for kind in ("fee", "compensation"):
-            tenants.map_claim_kind(
-                conn, system.clock, K, kind, debtor_classification="X", psrm_claim_type="Y"
-            )
-    system.drain()
+    set_up_kobenhavn(system)
     return system
 
 

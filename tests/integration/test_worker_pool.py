@@ -11,7 +11,7 @@ import time
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import build_system
@@ -29,11 +29,8 @@ from fbs_debitor.library.model import NewFee
 from fbs_debitor.library.tables import fees
 from fbs_debitor.messaging.store import inbox, outbox
 from fbs_debitor.reconcile import reconcile
-from fbs_debitor.schema import metadata
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.workers import WorkerPool, check_processes
-
-K = "101"
+from tests.integration.municipality_support import K, set_up_kobenhavn
 
 
 def test_sqlite_refuses_a_second_worker_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -56,27 +53,11 @@ def _count(db: Database, query) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_two_worker_processes_pay_every_fee_once_and_survive_a_kill(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    empty_postgres: Database, postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = Database(postgres_url)
-    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    with db.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    db = empty_postgres
     system = build_system(db=db, clock=SettableClock.at_date(date(2026, 3, 2)))
-    with db.begin() as conn:
-        tenants.create_municipality(
-            conn,
-            system.clock,
-            kommunekode=K,
-            name="København",
-            agency_id="710100",
-            creditor_number="89123456",
-            cutoff_date=date(2026, 1, 1),
-        )
-        tenants.map_claim_kind(
-            conn, system.clock, K, "fee", debtor_classification="X", psrm_claim_type="Y"
-        )
-    system.drain()  # the library and debtor get their copies of the set-up
+    set_up_kobenhavn(system)
     with db.begin() as conn:
         patrons = [
             library.create_patron(conn, system.clock, K, cpr=f"0101{80 + i % 19:02d}{i:04d}").id
@@ -154,6 +135,5 @@ def test_two_worker_processes_pay_every_fee_once_and_survive_a_kill(
     assert _count(db, not_sent) == 0
     with db.connect() as conn:
         result = reconcile(conn, K)
-    db.dispose()
     assert result.differences == []
     assert result.reconciled
