@@ -12,7 +12,10 @@ from fbs_debitor.tenants import service as tenants
 K = "101"
 
 
-def set_up_kobenhavn(system: System) -> None:
+def set_up_kobenhavn(
+    system: System, classifications: tuple[str, str] = ("X", "X"), psrm_claim_type: str = "Y"
+) -> None:
+    """``classifications``: the debtor classification of fees and of replacement charges."""
     with system.db.begin() as conn:
         tenants.create_municipality(
             conn,
@@ -23,8 +26,13 @@ def set_up_kobenhavn(system: System) -> None:
             creditor_number="89123456",
             cutoff_date=date(2026, 1, 1),
         )
-        for kind in ("fee", "compensation"):
+        for kind, classification in zip(("fee", "compensation"), classifications, strict=True):
             tenants.map_claim_kind(
-                conn, system.clock, K, kind, debtor_classification="X", psrm_claim_type="Y"
+                conn,
+                system.clock,
+                K,
+                kind,
+                debtor_classification=classification,
+                psrm_claim_type=psrm_claim_type,
             )
     system.drain()

@@ -16,32 +16,16 @@ from fbs_debitor.debtor.writeoff import write_off_by_hand
 from fbs_debitor.library import service as library
 from fbs_debitor.library.model import NewFee
 from fbs_debitor.reconcile import reconcile
-from fbs_debitor.tenants import service as tenants
 from tests.integration.debtor_billing_support import ledger_stays_sound
+from tests.integration.municipality_support import K, set_up_kobenhavn
 
 __all__ = ["ledger_stays_sound"]  # fixtures
-
-K = "101"
 
 
 @pytest.fixture
 def live(system: System) -> System:
     system.clock.set_date(date(2026, 3, 2))  # type: ignore[attr-defined]
-    with system.db.begin() as conn:
-        tenants.create_municipality(
-            conn,
-            system.clock,
-            kommunekode=K,
-            name="København",
-            agency_id="710100",
-            creditor_number="89123456",
-            cutoff_date=date(2026, 1, 1),
-        )
-        for kind in ("fee", "compensation"):
-            tenants.map_claim_kind(
-                conn, system.clock, K, kind, debtor_classification="BIB", psrm_claim_type="BIB"
-            )
-    system.drain()
+    set_up_kobenhavn(system, ("BIB", "BIB"), "BIB")
     return system
 
 

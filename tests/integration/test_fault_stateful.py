@@ -34,9 +34,8 @@ from fbs_debitor.library.model import NewFee
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.reconcile import reconcile
 from fbs_debitor.schema import metadata
-from fbs_debitor.tenants import service as tenants
+from tests.integration.municipality_support import K, set_up_kobenhavn
 
-K = "101"
 CPRS = ["0101901234", "0202652345", "1501729995", "2110625629"]
 
 
@@ -60,21 +59,7 @@ class Leg1Machine(RuleBasedStateMachine):
         self.system: System = build_system(
             db=self.db, clock=SettableClock.at_date(date(2026, 3, 2))
         )
-        with self.db.begin() as conn:
-            tenants.create_municipality(
-                conn,
-                self.system.clock,
-                kommunekode=K,
-                name="København",
-                agency_id="710100",
-                creditor_number="89123456",
-                cutoff_date=date(2026, 1, 1),
-            )
-            for kind in ("fee", "compensation"):
-                tenants.map_claim_kind(
-                    conn, self.system.clock, K, kind, debtor_classification="X", psrm_claim_type="Y"
-                )
-        self.system.drain()
+        set_up_kobenhavn(self.system)
         with self.db.begin() as conn:
             patron = library.create_patron(conn, self.system.clock, K, cpr=CPRS[0]).id
         self.regulations = 0  # messages that must each leave exactly one posting

@@ -17,28 +17,13 @@ from fbs_debitor.library.model import DebtorState, NewFee
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.reconcile import reconcile
 from fbs_debitor.tenants import service as tenants
-
-K = "101"
+from tests.integration.municipality_support import K, set_up_kobenhavn
 
 
 @pytest.fixture
 def live(system: System) -> System:
     """København with cutoff 1 January 2026, fees and replacement charges mapped."""
-    with system.db.begin() as conn:
-        tenants.create_municipality(
-            conn,
-            system.clock,
-            kommunekode=K,
-            name="København",
-            agency_id="710100",
-            creditor_number="89123456",
-            cutoff_date=date(2026, 1, 1),
-        )
-        for kind, cls in (("fee", "BIB-GEB"), ("compensation", "BIB-ERS")):
-            tenants.map_claim_kind(
-                conn, system.clock, K, kind, debtor_classification=cls, psrm_claim_type="BIB"
-            )
-    system.drain()
+    set_up_kobenhavn(system, ("BIB-GEB", "BIB-ERS"), "BIB")
     return system
 
 
