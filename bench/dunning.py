@@ -29,11 +29,10 @@ from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
 from fbs_debitor.core.bankdays import next_bank_day
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
-from fbs_debitor.debtor.billing_tables import invoices, letters, reminders
-from fbs_debitor.debtor.bulk import Incoming, apply_registrations_bulk
-from fbs_debitor.debtor.dunning import run_dunning
-from fbs_debitor.debtor.rules_store import put_rules
-from fbs_debitor.debtor.store import postings
+from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
+from fbs_debitor.debtor.service.dunning import run_dunning
+from fbs_debitor.debtor.service.rules import put_rules
+from fbs_debitor.debtor.store.tables import invoices, letters, postings, reminders
 
 START = date(2026, 3, 2)
 

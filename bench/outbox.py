@@ -15,7 +15,10 @@ from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Tex
 
 from bench.common import parser, run
 from fbs_debitor.core.db import Database, UtcDateTime
-from fbs_debitor.messaging import Envelope, Router, Worker, WorkerConfig, publish
+from fbs_debitor.messaging.envelope import Envelope
+from fbs_debitor.messaging.outbox import publish
+from fbs_debitor.messaging.router import Router
+from fbs_debitor.messaging.worker import Worker, WorkerConfig
 
 bare_md = MetaData()
 bare = Table(

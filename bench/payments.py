@@ -56,13 +56,13 @@ from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.fik import PaymentId
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.billing_tables import invoices
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor.store.tables import invoices
 from fbs_debitor.library.model import NewFee
-from fbs_debitor.library.tables import fees
+from fbs_debitor.library.service import accounts
+from fbs_debitor.library.store.tables import fees
 from fbs_debitor.messaging.store import inbox, outbox
-from fbs_debitor.payments.bank import import_bank_file
-from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
+from fbs_debitor.payments.adapters.camt_writer import BankCredit, write_camt054
+from fbs_debitor.payments.service.bank import import_bank_file
 from fbs_debitor.workers import WorkerPool
 
 DAY = date(2026, 3, 10)
@@ -127,7 +127,7 @@ def payable_invoices(system: System, n: int) -> list[BankCredit]:
     rng = random.Random(3)
     for start in range(0, n, 5000):
         with system.db.begin() as conn:
-            library.create_fees_bulk(
+            accounts.create_fees_bulk(
                 conn,
                 system.clock,
                 KOMMUNE,

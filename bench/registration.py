@@ -27,10 +27,10 @@ from fbs_debitor.bootstrap import build_system
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.rules_store import put_rules
-from fbs_debitor.debtor.store import claims as debtor_claims
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor.service.rules import put_rules
+from fbs_debitor.debtor.store.tables import claims as debtor_claims
 from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import inbox, outbox
 
 
@@ -68,7 +68,7 @@ def bench(
     t = time.perf_counter()
     for start in range(0, n, chunk):
         with db.begin() as conn:
-            library.create_fees_bulk(
+            accounts.create_fees_bulk(
                 conn, system.clock, KOMMUNE, [new_fee() for _ in range(min(chunk, n - start))]
             )
     created_s = time.perf_counter() - t
@@ -97,7 +97,7 @@ def bench(
     next_at = time.perf_counter()
     for _ in range(steady_n):
         with db.begin() as conn:
-            library.create_fee(conn, system.clock, KOMMUNE, new_fee())
+            accounts.create_fee(conn, system.clock, KOMMUNE, new_fee())
         next_at += interval
         pause = next_at - time.perf_counter()
         if pause > 0:

@@ -7,7 +7,7 @@ from datetime import date
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.registration import ClaimKind
-from fbs_debitor.library import service as library
+from fbs_debitor.library.service import accounts
 from fbs_debitor.tenants import service as tenants
 
 KOMMUNE = "101"
@@ -45,5 +45,5 @@ def patrons(system: System, n: int, seed: int = 1) -> list[int]:
     ids = []
     with system.db.begin() as conn:
         for _ in range(n):
-            ids.append(library.create_patron(conn, system.clock, KOMMUNE, cpr=random_cpr(rng)).id)
+            ids.append(accounts.create_patron(conn, system.clock, KOMMUNE, cpr=random_cpr(rng)).id)
     return ids

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from fbs_debitor.core.clock import Clock, SystemClock
 from fbs_debitor.core.db import Database
-from fbs_debitor.messaging import Router, Worker, WorkerConfig
+from fbs_debitor.messaging.router import Router
+from fbs_debitor.messaging.worker import Worker, WorkerConfig
 from fbs_debitor.settings import Settings
 
 log = logging.getLogger(__name__)

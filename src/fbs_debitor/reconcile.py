@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
-from fbs_debitor.debtor import ledger as debtor
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import views
+from fbs_debitor.library.service import accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +43,8 @@ class Reconciliation:
 def reconcile(conn: Connection, municipality: str) -> Reconciliation:
     """Compare the library's open amount of every handed-over fee with debtor's principal
     balance of the claim (debtor's own reminder fees and interest are not the library's)."""
-    lib = library.open_claims_by_id(conn, municipality)
-    deb = debtor.principal_balances(conn, municipality)
+    lib = accounts.open_claims_by_id(conn, municipality)
+    deb = views.principal_balances(conn, municipality)
     differences = [
         Difference(claim_id, lib.get(claim_id), deb.get(claim_id))
         for claim_id in sorted(set(lib) | set(deb), key=lambda c: (len(c), c))

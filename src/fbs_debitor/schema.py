@@ -4,13 +4,11 @@ Alembic and the test set-up import this module; nothing else needs to.
 """
 
 from fbs_debitor.core.db import metadata
-from fbs_debitor.debtor import allocation as _debtor_allocation  # noqa: F401 - debtor_payment
-from fbs_debitor.debtor import credit as _debtor_credit  # noqa: F401 - debtor_refund
-from fbs_debitor.debtor import store as _debtor_store  # noqa: F401 - registers the debtor tables
-from fbs_debitor.library import tables as _library_tables  # noqa: F401 - registers the library tables
+from fbs_debitor.debtor.store import tables as _debtor_tables
+from fbs_debitor.library.store import tables as _library_tables
 from fbs_debitor.messaging import store as _messaging_store
-from fbs_debitor.payments import store as _payments_store  # noqa: F401 - the payments tables
-from fbs_debitor.tenants import store as _tenants_store
+from fbs_debitor.payments.store import tables as _payments_tables
+from fbs_debitor.tenants.store import tables as _tenants_tables
 
 __all__ = ["metadata"]
-_ = (_messaging_store, _tenants_store)
+_ = (_debtor_tables, _library_tables, _messaging_store, _payments_tables, _tenants_tables)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from fbs_debitor.cli import app
+from fbs_debitor.cli.main import app
 
 runner = CliRunner()
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import build_system
-from fbs_debitor.cli import app
+from fbs_debitor.cli.main import app
 from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
 from fbs_debitor.core.clock import SettableClock
-from fbs_debitor.debtor import service
+from fbs_debitor.debtor.service import intake
 
 runner = CliRunner()
 
@@ -49,7 +49,7 @@ def test_dunning_run_and_letter_delivery(tmp_path: Path) -> None:
                 amount_ore=12500,
                 created_on=date(2026, 3, 2),
             )
-            service.apply_registration_message(
+            intake.apply_registration_message(
                 conn, system.clock, message, message_id=f"m{i}", enqueued_at=None
             )
     system.db.dispose()

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.money import Money
 from fbs_debitor.demo import DEMO_AGENCY, demo_key, seed_demo
-from fbs_debitor.library import service
-from fbs_debitor.library.fbs_api import FeeV2, fees_v2_json, to_fee_v2
+from fbs_debitor.library.api.fbs import FeeV2, fees_v2_json, to_fee_v2
 from fbs_debitor.library.model import FeeMaterial
+from fbs_debitor.library.service import accounts
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
 from tests.e2e.fbs_spec import FEES_PATH, assert_valid_feev2_list, spec
@@ -69,8 +69,8 @@ def test_fees_v2_lists_what_is_left_to_pay_and_filters_like_fbs(lib: System) -> 
     cancelled = new_fee(lib, p.id, "30,00", creation_date=OLD)
     new = new_fee(lib, p.id, "70,00", kind="compensation", materials=())
     with lib.db.begin() as conn:
-        service.cancel_fee(conn, lib.clock, K, cancelled.id)
-        service.write_down(conn, lib.clock, K, new.id, Money.parse("0,01"))
+        accounts.cancel_fee(conn, lib.clock, K, cancelled.id)
+        accounts.write_down(conn, lib.clock, K, new.id, Money.parse("0,01"))
     c = client(lib)
     assert (
         c.post(

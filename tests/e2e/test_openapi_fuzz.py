@@ -16,8 +16,8 @@ from fbs_debitor.bootstrap import build_system
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.money import Money
 from fbs_debitor.demo import seed_demo
-from fbs_debitor.library import service as library
 from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.web.app import create_app
 
@@ -37,8 +37,8 @@ def api_schema(postgres_database: Database) -> Iterator[schemathesis.BaseSchema]
             )
     system.drain()
     with system.db.begin() as conn:
-        patron = library.create_patron(conn, system.clock, "101", cpr="0101901234")
-        library.create_fee(
+        patron = accounts.create_patron(conn, system.clock, "101", cpr="0101901234")
+        accounts.create_fee(
             conn, system.clock, "101", NewFee(patron_id=patron.id, kind="fee", amount=Money(9000))
         )
     system.drain()

@@ -26,10 +26,10 @@ from fbs_debitor.contracts.registration import (
 )
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.clock import SettableClock
-from fbs_debitor.debtor import service
-from fbs_debitor.debtor.dunning import DunningResult, run_dunning
-from fbs_debitor.debtor.invoicing import InvoicingResult, run_invoicing
-from fbs_debitor.debtor.rules_store import put_rules
+from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.service.dunning import DunningResult, run_dunning
+from fbs_debitor.debtor.service.invoicing import InvoicingResult, run_invoicing
+from fbs_debitor.debtor.service.rules import put_rules
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
@@ -152,11 +152,11 @@ class Desk:
 
     def account(self, number: str = CPR) -> dict[str, Any]:
         with self.system.db.connect() as conn:
-            return service.account_view(conn, K, number, self.clock.today())
+            return views.account_view(conn, K, number, self.clock.today())
 
     def claim(self, claim_id: str) -> dict[str, Any]:
         with self.system.db.connect() as conn:
-            return service.get_claim(conn, K, claim_id)
+            return views.get_claim(conn, K, claim_id)
 
     def postings(self, claim_id: str, kind: str | None = None) -> list[tuple[str, int, date]]:
         return [
@@ -188,7 +188,7 @@ def ledger_stays_sound(system: System) -> Iterator[None]:
     checks) must find nothing when a test ends."""
     yield
     with system.db.connect() as conn:
-        assert service.check_ledger(conn) == []
+        assert guard.check_ledger(conn) == []
 
 
 @pytest.fixture

@@ -15,9 +15,11 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.base import Contract
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import handlers, service, tables
+from fbs_debitor.library import handlers
 from fbs_debitor.library.model import Fee, FeeMaterial, NewFee, Patron, history_balance
-from fbs_debitor.messaging import Router
+from fbs_debitor.library.service import accounts
+from fbs_debitor.library.store import tables
+from fbs_debitor.messaging.router import Router
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.tenants import service as tenants
 
@@ -79,7 +81,7 @@ def map_kind(lib: System, kind: str, *, conn: Any = None, kommunekode: str = K) 
 
 def new_patron(lib: System, kommunekode: str = K, **identity: str) -> Patron:
     with lib.db.begin() as conn:
-        return service.create_patron(
+        return accounts.create_patron(
             conn, lib.clock, kommunekode, **(identity or {"cpr": CPR}), name="Test Låner"
         )
 
@@ -103,12 +105,12 @@ def new_fee(
         **extra,
     )
     with lib.db.begin() as conn:
-        return service.create_fee(conn, lib.clock, kommunekode, row)
+        return accounts.create_fee(conn, lib.clock, kommunekode, row)
 
 
 def fee(lib: System, fee_id: int, kommunekode: str = K) -> Fee:
     with lib.db.connect() as conn:
-        return service.get_fee(conn, kommunekode, fee_id)
+        return accounts.get_fee(conn, kommunekode, fee_id)
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,6 @@ def assert_histories_add_up(lib: System) -> None:
     with lib.db.connect() as conn:
         rows = conn.execute(select(tables.fees.c.municipality, tables.fees.c.id)).all()
         for municipality, fee_id in rows:
-            current = service.get_fee(conn, municipality, fee_id)
-            events = service.fee_history(conn, municipality, fee_id)
+            current = accounts.get_fee(conn, municipality, fee_id)
+            events = accounts.fee_history(conn, municipality, fee_id)
             assert history_balance(events) == current.open, (fee_id, events)

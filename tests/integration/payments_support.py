@@ -16,10 +16,11 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.base import Contract
 from fbs_debitor.contracts.coverage import InvoiceIssued, InvoiceUpdated
 from fbs_debitor.contracts.sending import send
-from fbs_debitor.messaging import Router
+from fbs_debitor.messaging.router import Router
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.payments import handlers, store
-from fbs_debitor.payments.bank import ImportSummary, import_bank_file
+from fbs_debitor.payments import handlers
+from fbs_debitor.payments.service.bank import ImportSummary, import_bank_file
+from fbs_debitor.payments.store import tables
 
 K = "101"
 CREDITOR = "89123456"
@@ -123,25 +124,25 @@ def sent(system: System, short_type: str) -> list[Sent]:
 
 def entries(system: System, state: str | None = None) -> list[Any]:
     with system.db.connect() as conn:
-        query = select(store.bank_entries).order_by(store.bank_entries.c.id)
+        query = select(tables.bank_entries).order_by(tables.bank_entries.c.id)
         if state:
-            query = query.where(store.bank_entries.c.state == state)
+            query = query.where(tables.bank_entries.c.state == state)
         return list(conn.execute(query))
 
 
 def counts(system: System) -> dict[str, int]:
     """Rows per payments table and in the outbox: what an import may change."""
-    tables = {
-        "files": store.bank_files,
-        "entries": store.bank_entries,
-        "register": store.register_payments,
-        "payable": store.payables,
+    by_name = {
+        "files": tables.bank_files,
+        "entries": tables.bank_entries,
+        "register": tables.register_payments,
+        "payable": tables.payables,
         "outbox": outbox,
     }
     with system.db.connect() as conn:
         return {
             name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
-            for name, t in tables.items()
+            for name, t in by_name.items()
         }
 
 

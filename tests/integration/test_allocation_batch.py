@@ -15,8 +15,9 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.contracts.registration import DebtorRef
 from fbs_debitor.core.fik import PaymentId
-from fbs_debitor.debtor import allocation
-from fbs_debitor.debtor.store import claims, postings
+from fbs_debitor.debtor.service import allocation
+from fbs_debitor.debtor.store import tables
+from fbs_debitor.debtor.store.tables import claims, postings
 from fbs_debitor.messaging.store import outbox
 from tests.integration.test_leg34_flow import K, live, new_fee
 
@@ -54,7 +55,7 @@ def _snapshot(conn: Connection, first_outbox_id: int) -> dict[str, Any]:
             r.reason,
             r.payment_id,
         )
-        for r in conn.execute(select(allocation.payments))
+        for r in conn.execute(select(tables.payments))
     )
     states = sorted(
         (r.claim_id, r.status, r.coverage_sequence) for r in conn.execute(select(claims))

@@ -16,8 +16,8 @@ from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.errors import DomainError
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.payments.bank import import_bank_file
-from fbs_debitor.payments.store import bank_entries
+from fbs_debitor.payments.service.bank import import_bank_file
+from fbs_debitor.payments.store.tables import bank_entries
 
 FIXTURE = (Path(__file__).resolve().parents[1] / "fixtures" / "camt" / "dk-batch.xml").read_bytes()
 CLOCK = SettableClock.at_date(date(2026, 3, 2))

@@ -18,7 +18,7 @@ from fbs_debitor.contracts.registration import (
     RegistrationAccepted,
 )
 from fbs_debitor.contracts.xml import to_xml
-from fbs_debitor.debtor import service
+from fbs_debitor.debtor import guard, views
 from fbs_debitor.demo import demo_key, seed_demo
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
@@ -35,7 +35,7 @@ def client(system: System) -> Iterator[TestClient]:
     system.drain()
     yield TestClient(create_app(system), raise_server_exceptions=False)
     with system.db.connect() as conn:
-        assert service.check_ledger(conn) == []
+        assert guard.check_ledger(conn) == []
 
 
 def auth(role: Role = Role.INTEGRATION) -> dict[str, str]:
@@ -91,7 +91,7 @@ def test_json_registration_is_applied_synchronously(client: TestClient, system: 
     r = post_json(client, down, role=Role.LIBRARY)
     assert r.json() == {**r.json(), "status": "accepted", "balance_ore": 34000}
     with system.db.connect() as conn:
-        view = service.get_claim(conn, "101", "ext-1")
+        view = views.get_claim(conn, "101", "ext-1")
     assert view["balance_ore"] == 34000
     assert view["leg1_ms"] is None  # the sender's enqueue time is unknown over HTTP
     assert view["acknowledged"] is True and view["legal_basis"] == "civil"
@@ -133,7 +133,7 @@ def test_duplicate_message_id_changes_nothing(client: TestClient, system: System
     assert r.status_code == 200
     assert r.json() == {"status": "duplicate", "message_id": mid}
     with system.db.connect() as conn:
-        assert service.claim_balances(conn, "101") == {"ext-1": 34900}
+        assert views.claim_balances(conn, "101") == {"ext-1": 34900}
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,11 @@ import pytest
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor import ledger as debtor
-from fbs_debitor.debtor.dunning import run_dunning
-from fbs_debitor.debtor.writeoff import write_off_by_hand
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import views
+from fbs_debitor.debtor.service.dunning import run_dunning
+from fbs_debitor.debtor.service.writeoff import write_off_by_hand
 from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.reconcile import reconcile
 from tests.integration.debtor_billing_support import ledger_stays_sound
 from tests.integration.municipality_support import K, set_up_kobenhavn
@@ -38,16 +38,16 @@ def reconciled(system: System) -> bool:
 
 def test_a_fee_is_invoiced_reminded_written_off_and_closed_in_the_library(live: System) -> None:
     with live.db.begin() as conn:
-        patron = library.create_patron(conn, live.clock, K, cpr="0101901234").id
+        patron = accounts.create_patron(conn, live.clock, K, cpr="0101901234").id
         fees = [
-            library.create_fee(
+            accounts.create_fee(
                 conn, live.clock, K, NewFee(patron_id=patron, kind=k, amount=Money(a))
             ).id
             for k, a in (("fee", 12500), ("compensation", 34900))
         ]
     live.drain()
     with live.db.connect() as conn:
-        view = debtor.account_view(conn, K, "0101901234")
+        view = views.account_view(conn, K, "0101901234")
     assert sorted(
         c for i in view["invoices"] for c in [x["claim_id"] for x in i["claims"]]
     ) == sorted(str(f) for f in fees)
@@ -58,7 +58,7 @@ def test_a_fee_is_invoiced_reminded_written_off_and_closed_in_the_library(live: 
         with live.db.begin() as conn:
             run_dunning(conn, live.clock, day)
     with live.db.connect() as conn:
-        assert debtor.claim_balances(conn, K) == {str(fees[0]): 22500, str(fees[1]): 44900}
+        assert views.claim_balances(conn, K) == {str(fees[0]): 22500, str(fees[1]): 44900}
     assert reconciled(live)  # debtor's own fees are not the library's
 
     with live.db.begin() as conn:
@@ -70,7 +70,7 @@ def test_a_fee_is_invoiced_reminded_written_off_and_closed_in_the_library(live: 
         )
     live.drain()
     with live.db.connect() as conn:
-        closed, partly = (library.get_fee(conn, K, f) for f in fees)
+        closed, partly = (accounts.get_fee(conn, K, f) for f in fees)
     assert closed.open == Money(0)
     assert partly.open == Money(29900)
     assert reconciled(live)

@@ -9,9 +9,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, insert, select, update
 
-from fbs_debitor.debtor import service
-from fbs_debitor.debtor.billing_tables import invoices, write_offs
-from fbs_debitor.debtor.store import claims, postings
+from fbs_debitor.debtor import guard
+from fbs_debitor.debtor.store.tables import claims, invoices, postings, write_offs
 from tests.integration.debtor_billing_support import (
     OTHER_CPR,
     Desk,
@@ -27,7 +26,7 @@ T0 = datetime(2026, 4, 19, 8, tzinfo=UTC)
 
 def problems(desk: Desk) -> list[str]:
     with desk.system.db.connect() as conn:
-        return service.check_ledger(conn, K)
+        return guard.check_ledger(conn, K)
 
 
 def pk(desk: Desk, claim_id: str) -> int:

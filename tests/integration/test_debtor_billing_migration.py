@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from fbs_debitor.core.db import Database
-from fbs_debitor.debtor.store import claims, postings
+from fbs_debitor.debtor.store.tables import claims, postings
 from fbs_debitor.migrate import upgrade
 
 

@@ -17,10 +17,11 @@ from fbs_debitor.contracts.registration import (
     ClaimWrittenDown,
     DebtorRef,
 )
-from fbs_debitor.debtor import service
-from fbs_debitor.debtor.bulk import Incoming, apply_registrations_bulk
-from fbs_debitor.debtor.model import Outcome
-from fbs_debitor.debtor.store import accounts, claims, rejections
+from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.model.claims import Outcome
+from fbs_debitor.debtor.service import intake
+from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
+from fbs_debitor.debtor.store.tables import accounts, claims, rejections
 from fbs_debitor.messaging.store import outbox
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -68,8 +69,8 @@ def batch() -> list[Incoming]:
 def state(conn: Connection) -> dict[str, Any]:
     """Everything that matters, without database ids and wall-clock figures."""
     by_claim = {}
-    for claim_id in sorted(service.claim_balances(conn, "101")):
-        view = service.get_claim(conn, "101", claim_id)
+    for claim_id in sorted(views.claim_balances(conn, "101")):
+        view = views.get_claim(conn, "101", claim_id)
         by_claim[claim_id] = (
             view["debtor"],
             view["status"],
@@ -106,12 +107,12 @@ def run(system: System, apply: Callable[[Connection], list[Outcome]]) -> tuple[A
     """Apply in a transaction that is rolled back; return (outcomes, state)."""
     with system.db.connect() as conn:
         transaction = conn.begin()
-        service.apply_registration(
+        intake.apply_registration(
             conn, system.clock, reg("old"), message_id="m-old", enqueued_at=None
         )
         outcomes = apply(conn)
         snapshot = state(conn)
-        assert service.check_ledger(conn) == []
+        assert guard.check_ledger(conn) == []
         transaction.rollback()
     return outcomes, snapshot
 
@@ -121,7 +122,7 @@ def test_bulk_equals_one_by_one(system: System) -> None:
 
     def single(conn: Connection) -> list[Outcome]:
         return [
-            service.apply_registration_message(
+            intake.apply_registration_message(
                 conn,
                 system.clock,
                 i.message,

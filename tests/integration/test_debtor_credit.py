@@ -20,20 +20,17 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
 from fbs_debitor.core.errors import ConflictError, ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor import credit
-from fbs_debitor.debtor import ledger as debtor
-from fbs_debitor.debtor import service as debtor_service
-from fbs_debitor.debtor.agreements import account_for
-from fbs_debitor.debtor.allocation import payments
-from fbs_debitor.debtor.billing_tables import invoices
-from fbs_debitor.debtor.invoicing import run_invoicing
-from fbs_debitor.debtor.rules_store import put_rules
-from fbs_debitor.debtor.store import claims
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import views
+from fbs_debitor.debtor.service import credit, intake
+from fbs_debitor.debtor.service.agreements import account_for
+from fbs_debitor.debtor.service.invoicing import run_invoicing
+from fbs_debitor.debtor.service.rules import put_rules
+from fbs_debitor.debtor.store.tables import claims, invoices, payments
 from fbs_debitor.library.model import FeeStatus, NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.payments.bank import import_bank_file
-from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
+from fbs_debitor.payments.adapters.camt_writer import BankCredit, write_camt054
+from fbs_debitor.payments.service.bank import import_bank_file
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
@@ -60,13 +57,13 @@ def collected(live: System) -> System:
 
 def patron(system: System, cpr: str = CPR) -> int:
     with system.db.begin() as conn:
-        return library.create_patron(conn, system.clock, K, cpr=cpr).id
+        return accounts.create_patron(conn, system.clock, K, cpr=cpr).id
 
 
 def fee(system: System, patron_id: int, ore: int, kind: str = "fee") -> int:
     """A new fee in the library; the worker registers it with debtor (the bulk path)."""
     with system.db.begin() as conn:
-        f = library.create_fee(
+        f = accounts.create_fee(
             conn, system.clock, K, NewFee(patron_id=patron_id, kind=kind, amount=Money(ore))
         ).id
     system.drain()
@@ -108,13 +105,13 @@ def bank(system: System, tmp_path: Path, ref: str, ore: int, pid: str) -> None:
 
 def fee_state(system: System, fee_id: int) -> tuple[Money, FeeStatus, date | None]:
     with system.db.connect() as conn:
-        f = library.get_fee(conn, K, fee_id)
+        f = accounts.get_fee(conn, K, fee_id)
     return f.open, f.status, f.paid_date
 
 
 def account(system: System, cpr: str = CPR) -> dict[str, Any]:
     with system.db.connect() as conn:
-        return debtor.account_view(conn, K, cpr, system.clock.today())
+        return views.account_view(conn, K, cpr, system.clock.today())
 
 
 def account_id(system: System, cpr: str = CPR) -> int:
@@ -167,8 +164,8 @@ def test_overpayment_pays_the_next_claim_and_its_invoice_shows_the_rest(
     assert issued_message(live, b)["amount_ore"] == 4000
     assert available(live) == 0
     with live.db.connect() as conn:
-        assert debtor.claim_balances(conn, K)[str(b)] == 4000
-        history = library.fee_history(conn, K, b)
+        assert views.claim_balances(conn, K)[str(b)] == 4000
+        history = accounts.fee_history(conn, K, b)
         used = conn.execute(
             select(payments).where(payments.c.channel == credit.CREDIT_CHANNEL)
         ).one()
@@ -245,12 +242,12 @@ def test_single_registration_path_uses_credit_too(live: System, tmp_path: Path) 
         created_on=LATER,
     )
     with live.db.begin() as conn:
-        outcome = debtor_service.receive_registration(
+        outcome = intake.receive_registration(
             conn, live.clock, message, message_id=str(uuid.uuid4())
         )
     assert outcome is not None and outcome.accepted
     with live.db.connect() as conn:
-        assert debtor.claim_balances(conn, K)["ext-1"] == 2500
+        assert views.claim_balances(conn, K)["ext-1"] == 2500
         invoice = conn.execute(
             select(invoices.c.issued_total_ore)
             .select_from(invoices.join(claims, claims.c.invoice_id == invoices.c.id))

@@ -14,12 +14,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from fbs_debitor.debtor.agreements import set_payment_agreement
-from fbs_debitor.debtor.billing import interest_for
-from fbs_debitor.debtor.billing_tables import letters, reminders
-from fbs_debitor.debtor.dunning import run_dunning
-from fbs_debitor.debtor.store import postings
-from fbs_debitor.debtor.writeoff import write_off_by_hand
+from fbs_debitor.debtor.model.billing import interest_for
+from fbs_debitor.debtor.service.agreements import set_payment_agreement
+from fbs_debitor.debtor.service.dunning import run_dunning
+from fbs_debitor.debtor.service.writeoff import write_off_by_hand
+from fbs_debitor.debtor.store.tables import letters, postings, reminders
 from tests.integration.debtor_billing_support import (
     CVR,
     OTHER_CPR,

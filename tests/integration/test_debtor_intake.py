@@ -28,8 +28,9 @@ from fbs_debitor.contracts.registration import (
     RegistrationRejected,
 )
 from fbs_debitor.contracts.sending import send
-from fbs_debitor.debtor import service
-from fbs_debitor.debtor.store import accounts, claims, events, postings, rejections
+from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.service import intake
+from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.tenants import service as tenants
 
@@ -54,7 +55,7 @@ def debtor(system: System) -> Iterator[System]:
     system.drain()
     yield system
     with system.db.connect() as conn:
-        assert service.check_ledger(conn) == []
+        assert guard.check_ledger(conn) == []
 
 
 def registered(
@@ -118,7 +119,7 @@ def answer_to(system: System, message_id: str) -> tuple[str, dict[str, Any]]:
 
 def claim(system: System, claim_id: str = "fee-1") -> dict[str, Any]:
     with system.db.connect() as conn:
-        return service.get_claim(conn, "101", claim_id)
+        return views.get_claim(conn, "101", claim_id)
 
 
 def snapshot(system: System) -> dict[str, list[tuple[Any, ...]]]:
@@ -153,8 +154,8 @@ def test_registration_creates_account_claim_and_charge(debtor: System) -> None:
     assert payload["debtor_balance_ore"] == 12500
     assert payload["accepted_type"] == ClaimRegistered.MESSAGE_TYPE
     with debtor.db.connect() as conn:
-        assert service.claim_balances(conn, "101") == {"fee-1": 12500}
-        assert service.get_config(conn, "101") is not None
+        assert views.claim_balances(conn, "101") == {"fee-1": 12500}
+        assert intake.get_config(conn, "101") is not None
 
 
 def test_second_claim_of_the_same_debtor_reuses_the_account(debtor: System) -> None:
@@ -162,7 +163,7 @@ def test_second_claim_of_the_same_debtor_reuses_the_account(debtor: System) -> N
     deliver(debtor, registered("fee-3", debtor=CVR, id_type="cvr", system=debtor))
     with debtor.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(accounts)).scalar_one() == 2
-        view = service.account_view(conn, "101", CPR)
+        view = views.account_view(conn, "101", CPR)
     assert [c["claim_id"] for c in view["claims"]] == ["fee-1", "fee-2"]
     assert view["balance_ore"] == 25000
 
@@ -233,7 +234,7 @@ def test_write_down_below_zero_is_refused_and_changes_nothing(debtor: System) ->
     assert "below zero" in answer["reason"]
     assert claim(debtor)["balance_ore"] == 5000
     with debtor.db.connect() as conn:
-        (rejection,) = service.list_rejections(conn, "101", "fee-1")
+        (rejection,) = views.list_rejections(conn, "101", "fee-1")
     assert rejection["code"] == "write-down-below-zero"
 
 
@@ -331,10 +332,8 @@ def test_debtor_change_moves_the_claim(debtor: System) -> None:
         "reason": "værge",
     }
     with debtor.db.connect() as conn:
-        assert [c["claim_id"] for c in service.account_view(conn, "101", CPR)["claims"]] == [
-            "fee-2"
-        ]
-        assert [c["claim_id"] for c in service.account_view(conn, "101", OTHER_CPR)["claims"]] == [
+        assert [c["claim_id"] for c in views.account_view(conn, "101", CPR)["claims"]] == ["fee-2"]
+        assert [c["claim_id"] for c in views.account_view(conn, "101", OTHER_CPR)["claims"]] == [
             "fee-1"
         ]
     # to a debtor whose number is invalid: refused
@@ -399,7 +398,7 @@ def test_reordered_messages_end_in_the_same_state(debtor: System) -> None:
 
 
 def test_an_unreadable_payload_is_refused_not_retried(debtor: System) -> None:
-    from fbs_debitor.messaging import publish as raw_publish
+    from fbs_debitor.messaging.outbox import publish as raw_publish
 
     with debtor.db.begin() as conn:
         mid = raw_publish(
@@ -429,7 +428,7 @@ def test_municipality_configured_is_kept_and_updated(debtor: System) -> None:
         tenants.set_cutoff_date(conn, debtor.clock, "101", date(2026, 1, 1))
     debtor.drain()
     with debtor.db.connect() as conn:
-        config = service.get_config(conn, "101")
+        config = intake.get_config(conn, "101")
     assert config is not None
     assert config["creditor_number"] == "89123456"
     assert config["debtor_vendor"] == "built-in"
@@ -439,7 +438,7 @@ def test_municipality_configured_is_kept_and_updated(debtor: System) -> None:
 def test_account_view_masks_the_cpr(debtor: System) -> None:
     deliver(debtor, registered(system=debtor))
     with debtor.db.connect() as conn:
-        view = service.account_view(conn, "101", "010180-1234")
+        view = views.account_view(conn, "101", "010180-1234")
     assert view["debtor"] == "010180-XXXX"
     assert view["id_type"] == "cpr"
     assert CPR not in json.dumps(view, default=str)
@@ -452,10 +451,10 @@ def test_views_are_per_municipality(debtor: System) -> None:
     deliver(debtor, registered(system=debtor))
     with debtor.db.connect() as conn:
         with pytest.raises(NotFoundError):
-            service.get_claim(conn, "461", "fee-1")
+            views.get_claim(conn, "461", "fee-1")
         with pytest.raises(NotFoundError):
-            service.account_view(conn, "461", CPR)
-        assert service.claim_balances(conn, "461") == {}
+            views.account_view(conn, "461", CPR)
+        assert views.claim_balances(conn, "461") == {}
 
 
 def test_debtor_change_to_the_same_debtor_moves_nothing(debtor: System) -> None:

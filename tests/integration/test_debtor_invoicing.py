@@ -19,10 +19,10 @@ from fbs_debitor.contracts.coverage import InvoiceIssued
 from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
 from fbs_debitor.core.bankdays import is_bank_day
 from fbs_debitor.core.fik import PaymentId, parse_code_line, validate_payment_id
-from fbs_debitor.debtor import service
-from fbs_debitor.debtor.billing_tables import invoices, letters
-from fbs_debitor.debtor.bulk import Incoming, apply_registrations_bulk
-from fbs_debitor.debtor.store import accounts
+from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.service import intake
+from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
+from fbs_debitor.debtor.store.tables import accounts, invoices, letters
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.tenants import service as tenants
 from tests.integration.debtor_billing_support import (
@@ -154,7 +154,7 @@ def _billing_state(conn: Connection) -> dict[str, Any]:
                 select(outbox.c.payload).where(outbox.c.message_type == InvoiceIssued.MESSAGE_TYPE)
             )
         ),
-        "balances": service.claim_balances(conn, K),
+        "balances": views.claim_balances(conn, K),
     }
 
 
@@ -173,11 +173,11 @@ def test_bulk_and_single_paths_issue_the_same_invoices(desk: Desk) -> None:
                 apply_registrations_bulk(conn, clock, items)
             else:
                 for item in items:
-                    service.apply_registration_message(
+                    intake.apply_registration_message(
                         conn, clock, item.message, message_id=item.message_id, enqueued_at=None
                     )
             state = _billing_state(conn)
-            assert service.check_ledger(conn) == []
+            assert guard.check_ledger(conn) == []
             transaction.rollback()
         return state
 
@@ -213,7 +213,7 @@ def test_collected_mode_invoices_an_account_every_n_days_above_a_minimum(desk: D
 def test_claims_that_arrive_before_the_setup_are_invoiced_by_the_run(desk: Desk) -> None:
     message = _registration("early", CPR).model_copy(update={"municipality": "461"})
     with desk.system.db.begin() as conn:
-        outcome = service.apply_registration(
+        outcome = intake.apply_registration(
             conn, desk.clock, message, message_id="m-early", enqueued_at=None
         )
     assert outcome.accepted
@@ -230,7 +230,7 @@ def test_claims_that_arrive_before_the_setup_are_invoiced_by_the_run(desk: Desk)
     result = desk.invoice()
     assert (result.invoices, result.claims) == (1, 1)
     with desk.system.db.connect() as conn:
-        view = service.account_view(conn, "461", CPR)
+        view = views.account_view(conn, "461", CPR)
     (invoice,) = view["invoices"]
     assert invoice["creditor_number"] == "81234567"
     assert PaymentId.parse(invoice["payment_id"]).sequence == 1  # Odense counts its own

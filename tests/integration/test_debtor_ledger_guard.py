@@ -8,8 +8,9 @@ from sqlalchemy import delete, insert, select, update
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
-from fbs_debitor.debtor import service
-from fbs_debitor.debtor.store import accounts, claims, postings
+from fbs_debitor.debtor import guard
+from fbs_debitor.debtor.service import intake
+from fbs_debitor.debtor.store.tables import accounts, claims, postings
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ def _register(system: System, claim_id: str, municipality: str = "101") -> int:
         created_on=date(2026, 3, 1),
     )
     with system.db.begin() as conn:
-        outcome = service.apply_registration(
+        outcome = intake.apply_registration(
             conn, system.clock, message, message_id=f"m-{claim_id}", enqueued_at=None
         )
         assert outcome.accepted
@@ -57,7 +58,7 @@ def _post(system: System, claim_pk: int, kind: str, amount_ore: int, **extra: ob
 
 def _problems(system: System, municipality: str | None = None) -> list[str]:
     with system.db.connect() as conn:
-        return service.check_ledger(conn, municipality)
+        return guard.check_ledger(conn, municipality)
 
 
 def test_a_sound_ledger_has_no_problems(system: System) -> None:

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 
 from fbs_debitor.core.fik import validate_payment_id
 from fbs_debitor.debtor import handlers
-from fbs_debitor.debtor.invoicing import InvoicingResult
-from fbs_debitor.debtor.letters_store import deliver_letters
+from fbs_debitor.debtor.service.invoicing import InvoicingResult
+from fbs_debitor.debtor.service.letters import deliver_letters
 from tests.integration.debtor_billing_support import (
     CPR,
     CREDITOR,

@@ -21,15 +21,14 @@ from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor import allocation, unmatched
-from fbs_debitor.debtor.agreements import account_for
-from fbs_debitor.debtor.allocation import payments
-from fbs_debitor.debtor.credit import available_credit
-from fbs_debitor.debtor.store import postings
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor.service import allocation, unmatched
+from fbs_debitor.debtor.service.agreements import account_for
+from fbs_debitor.debtor.service.credit import available_credit
+from fbs_debitor.debtor.store.tables import payments, postings
 from fbs_debitor.library.model import FeeStatus
+from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.payments.store import bank_entries
+from fbs_debitor.payments.store.tables import bank_entries
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
@@ -161,7 +160,7 @@ def test_wrong_payment_id_assigned_to_the_invoice_pays_the_fee(
     }
     assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
     with live.db.connect() as conn:
-        assert library.get_fee(conn, K, f).paid_date == PAID_ON
+        assert accounts.get_fee(conn, K, f).paid_date == PAID_ON
     # payments hears how its bank entry went
     e = entry(live, "W1")
     assert (e.allocation, e.covered_ore, e.credit_ore) == ("matched", 12000, 0)

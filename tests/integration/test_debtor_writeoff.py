@@ -11,11 +11,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fbs_debitor.contracts.coverage import ClaimClosed, ClaimWrittenOff
-from fbs_debitor.debtor.agreements import mark_deceased
-from fbs_debitor.debtor.billing_tables import write_offs
-from fbs_debitor.debtor.dunning import run_write_offs
-from fbs_debitor.debtor.ledger import principal_balances
-from fbs_debitor.debtor.writeoff import write_off_by_hand
+from fbs_debitor.debtor.service.agreements import mark_deceased
+from fbs_debitor.debtor.service.dunning import run_write_offs
+from fbs_debitor.debtor.service.writeoff import write_off_by_hand
+from fbs_debitor.debtor.store.tables import write_offs
+from fbs_debitor.debtor.views import principal_balances
 from fbs_debitor.messaging.store import outbox
 from tests.integration.debtor_billing_support import (
     CPR,

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select
 
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.fastsql import among, insert_dicts, update_rows
-from fbs_debitor.debtor.allocation import payments
+from fbs_debitor.debtor.store.tables import payments
 from fbs_debitor.messaging.store import inbox_sequence
 
 AT = datetime(2026, 3, 2, 9, 30, 15, 123456, tzinfo=UTC)

@@ -20,12 +20,10 @@ from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor import ledger as debtor
-from fbs_debitor.debtor.allocation import payments
-from fbs_debitor.debtor.billing_tables import invoices
-from fbs_debitor.debtor.store import postings
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import guard
+from fbs_debitor.debtor.store.tables import invoices, payments, postings
 from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import inbox, outbox
 from fbs_debitor.reconcile import reconcile
 from tests.integration.municipality_support import K, set_up_kobenhavn
@@ -70,10 +68,10 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
     set_up_kobenhavn(system)
     with db.begin() as conn:
         patrons = [
-            library.create_patron(conn, system.clock, K, cpr=f"0101{80 + i % 19:02d}{i:04d}").id
+            accounts.create_patron(conn, system.clock, K, cpr=f"0101{80 + i % 19:02d}{i:04d}").id
             for i in range(60)
         ]
-        fee_ids = library.create_fees_bulk(
+        fee_ids = accounts.create_fees_bulk(
             conn,
             system.clock,
             K,
@@ -88,7 +86,7 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
         )
     for fee_id in rng.sample(fee_ids, 300):
         with db.begin() as conn:
-            library.write_down(conn, system.clock, K, fee_id, Money(100))
+            accounts.write_down(conn, system.clock, K, fee_id, Money(100))
     kills = kill_while_working(db, postgres_url, rng, 12)
     # payments for invoices that exist by now, while workers keep dying
     system.drain()  # every claim invoiced, so the payments below have their invoices
@@ -123,7 +121,7 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
     system.worker().drain(timeout_s=300)
     with db.connect() as conn:
         result = reconcile(conn, K)
-        guard = debtor.check_ledger(conn, K)
+        problems = guard.check_ledger(conn, K)
         charges = conn.execute(
             select(func.count()).select_from(postings).where(postings.c.kind == "charge")
         ).scalar_one()
@@ -143,7 +141,7 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
             select(func.count()).select_from(outbox).where(outbox.c.status != "sent")
         ).scalar_one()
     assert dead == 0
-    assert guard == []
+    assert problems == []
     assert charges == 3000
     assert downs == 300
     assert applied_payments == len(amounts)

@@ -27,10 +27,10 @@ from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.errors import DomainError
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor import ledger as debtor
-from fbs_debitor.debtor.store import postings
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import guard
+from fbs_debitor.debtor.store.tables import postings
 from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.reconcile import reconcile
 from fbs_debitor.schema import metadata
@@ -61,7 +61,7 @@ class Leg1Machine(RuleBasedStateMachine):
         )
         set_up_kobenhavn(self.system)
         with self.db.begin() as conn:
-            patron = library.create_patron(conn, self.system.clock, K, cpr=CPRS[0]).id
+            patron = accounts.create_patron(conn, self.system.clock, K, cpr=CPRS[0]).id
         self.regulations = 0  # messages that must each leave exactly one posting
         return patron
 
@@ -72,7 +72,7 @@ class Leg1Machine(RuleBasedStateMachine):
     @rule(target=patrons, cpr=st.sampled_from(CPRS))
     def new_patron(self, cpr: str) -> object:
         with self.db.begin() as conn:
-            return library.create_patron(conn, self.system.clock, K, cpr=cpr).id
+            return accounts.create_patron(conn, self.system.clock, K, cpr=cpr).id
 
     @rule(
         target=fees,
@@ -84,7 +84,7 @@ class Leg1Machine(RuleBasedStateMachine):
     def new_fee(self, patron: int, kind: str, ore: int, old: bool) -> object:
         created = date(2025, 12, 1) if old else None
         with self.db.begin() as conn:
-            fee = library.create_fee(
+            fee = accounts.create_fee(
                 conn,
                 self.system.clock,
                 K,
@@ -98,11 +98,11 @@ class Leg1Machine(RuleBasedStateMachine):
     def regulate(self, fee: int, ore: int, up: bool) -> None:
         try:
             with self.db.begin() as conn:
-                before = library.get_fee(conn, K, fee)
+                before = accounts.get_fee(conn, K, fee)
                 if up:
-                    library.write_up(conn, self.system.clock, K, fee, Money(ore))
+                    accounts.write_up(conn, self.system.clock, K, fee, Money(ore))
                 else:
-                    library.write_down(conn, self.system.clock, K, fee, Money(ore))
+                    accounts.write_down(conn, self.system.clock, K, fee, Money(ore))
         except DomainError:
             return  # refused (below zero, not open): nothing changed
         if before.in_debtor:
@@ -112,8 +112,8 @@ class Leg1Machine(RuleBasedStateMachine):
     def cancel(self, fee: int) -> None:
         try:
             with self.db.begin() as conn:
-                before = library.get_fee(conn, K, fee)
-                library.cancel_fee(conn, self.system.clock, K, fee, "afleveret")
+                before = accounts.get_fee(conn, K, fee)
+                accounts.cancel_fee(conn, self.system.clock, K, fee, "afleveret")
         except DomainError:
             return
         if before.in_debtor and before.open.ore > 0:
@@ -122,7 +122,7 @@ class Leg1Machine(RuleBasedStateMachine):
     @rule(patron=patrons, cpr=st.sampled_from(CPRS))
     def change_debtor(self, patron: int, cpr: str) -> None:
         with self.db.begin() as conn:
-            library.change_debtor(conn, self.system.clock, K, patron, cpr=cpr)
+            accounts.change_debtor(conn, self.system.clock, K, patron, cpr=cpr)
 
     @rule(n=st.integers(min_value=1, max_value=5))
     def deliver_some(self, n: int) -> None:
@@ -155,13 +155,13 @@ class Leg1Machine(RuleBasedStateMachine):
         self.system.worker().drain(timeout_s=60)
         with self.db.connect() as conn:
             result = reconcile(conn, K)
-            guard = debtor.check_ledger(conn, K)
+            problems = guard.check_ledger(conn, K)
             n_postings = conn.execute(select(func.count()).select_from(postings)).scalar_one()
             dead = conn.execute(
                 select(func.count()).select_from(outbox).where(outbox.c.status != "sent")
             ).scalar_one()
         assert dead == 0
-        assert guard == []
+        assert problems == []
         assert result.differences == [], result.differences
         # every regulation that reached debtor is exactly one posting: nothing applied twice
         assert n_postings == self.regulations, (n_postings, self.regulations)

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor import ledger as debtor
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import guard, views
 from fbs_debitor.library.model import DebtorState, NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.reconcile import reconcile
 from fbs_debitor.tenants import service as tenants
@@ -29,7 +29,7 @@ def live(system: System) -> System:
 
 def fee(system: System, patron: int, kind: str, ore: int, created: date | None = None) -> int:
     with system.db.begin() as conn:
-        return library.create_fee(
+        return accounts.create_fee(
             conn,
             system.clock,
             K,
@@ -39,13 +39,13 @@ def fee(system: System, patron: int, kind: str, ore: int, created: date | None =
 
 def patron(system: System, cpr: str, **kw: str) -> int:
     with system.db.begin() as conn:
-        return library.create_patron(conn, system.clock, K, cpr=cpr, **kw).id
+        return accounts.create_patron(conn, system.clock, K, cpr=cpr, **kw).id
 
 
 def assert_reconciled(system: System) -> None:
     with system.db.connect() as conn:
         result = reconcile(conn, K)
-        assert debtor.check_ledger(conn, K) == []
+        assert guard.check_ledger(conn, K) == []
     assert result.differences == []
     assert result.reconciled
 
@@ -57,8 +57,8 @@ def test_new_fees_become_claims_old_ones_never(live: System) -> None:
     new = fee(live, p, "compensation", 34950)
     live.drain()
     with live.db.connect() as conn:
-        balances = debtor.claim_balances(conn, K)
-        states = {i: library.get_fee(conn, K, i).debtor_state for i in (old, on_cutoff, new)}
+        balances = views.claim_balances(conn, K)
+        states = {i: accounts.get_fee(conn, K, i).debtor_state for i in (old, on_cutoff, new)}
     assert balances == {str(on_cutoff): 9000, str(new): 34950}
     assert states == {
         old: DebtorState.NOT_SENT,
@@ -74,14 +74,14 @@ def test_every_regulation_reaches_debtor_to_the_ore(live: System) -> None:
     b = fee(live, p, "compensation", 34950)
     c = fee(live, p, "fee", 2000)
     with live.db.begin() as conn:
-        library.write_down(conn, live.clock, K, a, Money(2050), "fejl i takst")
-        library.write_up(conn, live.clock, K, a, Money(125), "porto")
-        library.write_down(conn, live.clock, K, b, Money(34950), "materialet fundet")
-        library.cancel_fee(conn, live.clock, K, c, "afleveret")
+        accounts.write_down(conn, live.clock, K, a, Money(2050), "fejl i takst")
+        accounts.write_up(conn, live.clock, K, a, Money(125), "porto")
+        accounts.write_down(conn, live.clock, K, b, Money(34950), "materialet fundet")
+        accounts.cancel_fee(conn, live.clock, K, c, "afleveret")
     live.drain()
     with live.db.connect() as conn:
-        balances = debtor.claim_balances(conn, K)
-        assert library.get_fee(conn, K, a).open == Money(10075)
+        balances = views.claim_balances(conn, K)
+        assert accounts.get_fee(conn, K, a).open == Money(10075)
     assert balances == {str(a): 10075, str(b): 0, str(c): 0}
     assert_reconciled(live)
 
@@ -91,14 +91,14 @@ def test_guardian_pays_for_a_minor_and_debtor_change_moves_the_claim(live: Syste
     f = fee(live, minor, "fee", 9000)
     live.drain()
     with live.db.connect() as conn:
-        assert debtor.get_claim(conn, K, str(f))["debtor"] == "020265-XXXX"
+        assert views.get_claim(conn, K, str(f))["debtor"] == "020265-XXXX"
     with live.db.begin() as conn:
-        library.change_debtor(
+        accounts.change_debtor(
             conn, live.clock, K, minor, cpr="0101121234", guardian_cpr="1501729995"
         )
     live.drain()
     with live.db.connect() as conn:
-        assert debtor.get_claim(conn, K, str(f))["debtor"] == "150172-XXXX"
+        assert views.get_claim(conn, K, str(f))["debtor"] == "150172-XXXX"
     assert_reconciled(live)
 
 
@@ -107,7 +107,7 @@ def test_unmapped_kind_is_held_visibly_and_sent_once_mapped(live: System) -> Non
     held = fee(live, p, "card_replacement", 5000)
     live.drain()
     with live.db.connect() as conn:
-        f = library.get_fee(conn, K, held)
+        f = accounts.get_fee(conn, K, held)
     assert f.debtor_state is DebtorState.HELD
     assert "card_replacement" in (f.debtor_reason or "")
     with live.db.begin() as conn:
@@ -121,8 +121,8 @@ def test_unmapped_kind_is_held_visibly_and_sent_once_mapped(live: System) -> Non
         )
     live.drain()
     with live.db.connect() as conn:
-        assert library.get_fee(conn, K, held).debtor_state is DebtorState.REGISTERED
-        assert debtor.claim_balances(conn, K) == {str(held): 5000}
+        assert accounts.get_fee(conn, K, held).debtor_state is DebtorState.REGISTERED
+        assert views.claim_balances(conn, K) == {str(held): 5000}
     assert_reconciled(live)
 
 
@@ -130,14 +130,14 @@ def test_redelivered_messages_change_nothing(live: System) -> None:
     p = patron(live, "0101901234")
     a = fee(live, p, "fee", 12000)
     with live.db.begin() as conn:
-        library.write_down(conn, live.clock, K, a, Money(1000))
+        accounts.write_down(conn, live.clock, K, a, Money(1000))
     live.drain()
     with live.db.begin() as conn:
         conn.execute(update(outbox).values(status="pending", sent_at=None))
     live.drain()
     with live.db.connect() as conn:
-        assert debtor.claim_balances(conn, K) == {str(a): 11000}
-        assert len(debtor.get_claim(conn, K, str(a))["postings"]) == 2
+        assert views.claim_balances(conn, K) == {str(a): 11000}
+        assert len(views.get_claim(conn, K, str(a))["postings"]) == 2
     assert_reconciled(live)
 
 
@@ -145,8 +145,8 @@ def test_reordered_messages_end_in_the_same_state(live: System) -> None:
     p = patron(live, "0101901234")
     a = fee(live, p, "fee", 12000)
     with live.db.begin() as conn:
-        library.write_down(conn, live.clock, K, a, Money(1000))
-        library.write_up(conn, live.clock, K, a, Money(300))
+        accounts.write_down(conn, live.clock, K, a, Money(1000))
+        accounts.write_up(conn, live.clock, K, a, Money(300))
     # the registration (sequence 1) arrives last of the three
     with live.db.begin() as conn:
         first = conn.execute(
@@ -157,7 +157,7 @@ def test_reordered_messages_end_in_the_same_state(live: System) -> None:
         conn.execute(update(outbox).where(outbox.c.id == first).values(id=first + 1_000_000))
     live.worker().drain(timeout_s=30)
     with live.db.connect() as conn:
-        assert debtor.claim_balances(conn, K) == {str(a): 11300}
+        assert views.claim_balances(conn, K) == {str(a): 11300}
         assert (
             conn.execute(
                 select(func.count()).select_from(outbox).where(outbox.c.status != "sent")

@@ -15,18 +15,17 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.payment import PaymentReversed
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor import allocation
-from fbs_debitor.debtor import ledger as debtor
-from fbs_debitor.debtor.billing_tables import invoices
-from fbs_debitor.debtor.credit import available_credit
-from fbs_debitor.debtor.dunning import run_dunning
-from fbs_debitor.debtor.store import claims
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.service import allocation
+from fbs_debitor.debtor.service.credit import available_credit
+from fbs_debitor.debtor.service.dunning import run_dunning
+from fbs_debitor.debtor.store.tables import claims, invoices
 from fbs_debitor.library.model import FeeStatus, NewFee
+from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.payments.bank import import_bank_file
-from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
-from fbs_debitor.payments.register import RegisterPayment, pay_at_register
+from fbs_debitor.payments.adapters.camt_writer import BankCredit, write_camt054
+from fbs_debitor.payments.service.bank import import_bank_file
+from fbs_debitor.payments.service.register import RegisterPayment, pay_at_register
 from fbs_debitor.reconcile import reconcile
 from tests.integration.municipality_support import K, set_up_kobenhavn
 
@@ -42,8 +41,8 @@ def live(system: System) -> System:
 def new_fee(system: System, ore: int, kind: str = "fee", cpr: str = CPR) -> tuple[int, str]:
     """A fee, registered and invoiced; returns (fee id, FIK payment ID of its invoice)."""
     with system.db.begin() as conn:
-        p = library.create_patron(conn, system.clock, K, cpr=cpr).id
-        f = library.create_fee(
+        p = accounts.create_patron(conn, system.clock, K, cpr=cpr).id
+        f = accounts.create_fee(
             conn, system.clock, K, NewFee(patron_id=p, kind=kind, amount=Money(ore))
         ).id
     system.drain()
@@ -70,7 +69,7 @@ def credit(ref: str, ore: int, pid: str | None, text: str = "") -> BankCredit:
 
 def fee_open(system: System, fee_id: int) -> tuple[Money, FeeStatus]:
     with system.db.connect() as conn:
-        f = library.get_fee(conn, K, fee_id)
+        f = accounts.get_fee(conn, K, fee_id)
     return f.open, f.status
 
 
@@ -95,7 +94,7 @@ def reverse(system: System, payment_ref: str, ore: int) -> None:
 def assert_reconciled(system: System) -> None:
     with system.db.connect() as conn:
         result = reconcile(conn, K)
-        assert debtor.check_ledger(conn, K) == []
+        assert guard.check_ledger(conn, K) == []
     assert result.differences == []
     assert result.reconciled
 
@@ -106,8 +105,8 @@ def test_bank_file_pays_the_invoice_and_the_fee_shows_paid(live: System, tmp_pat
     assert counts["matched"] == 1
     assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
     with live.db.connect() as conn:
-        assert library.get_fee(conn, K, f).paid_date == date(2026, 3, 10)
-        assert debtor.claim_balances(conn, K) == {str(f): 0}
+        assert accounts.get_fee(conn, K, f).paid_date == date(2026, 3, 10)
+        assert views.claim_balances(conn, K) == {str(f): 0}
     # re-import: harmless
     counts = bank(live, tmp_path, credit("B1", 12000, pid))
     assert counts["duplicate"] == 1
@@ -144,7 +143,7 @@ def test_reminder_fee_is_paid_before_the_principal(live: System, tmp_path: Path)
             run_dunning(conn, live.clock, date(2026, 3, 2) + timedelta(days=days), K)
     live.drain()
     with live.db.connect() as conn:
-        assert debtor.claim_balances(conn, K) == {str(f): 22000}
+        assert views.claim_balances(conn, K) == {str(f): 22000}
     bank(live, tmp_path, credit("R1", 15000, pid))
     # 100 kr reminder fee first, then 50 kr of the fee: the library's fee is 70 kr now
     assert fee_open(live, f) == (Money(7000), FeeStatus.OPEN)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.cli import app
+from fbs_debitor.cli.main import app
 from fbs_debitor.core.clock import SettableClock, SystemClock
 from tests.integration.library_support import (
     K,

@@ -15,8 +15,8 @@ from fbs_debitor.contracts.coverage import (
 )
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import service
 from fbs_debitor.library.model import EventKind, FeeStatus
+from fbs_debitor.library.service import accounts
 from tests.integration.library_support import (
     K,
     assert_histories_add_up,
@@ -56,7 +56,7 @@ def test_partial_then_full_coverage_pays_the_fee_and_lifts_the_block(system: Sys
     p = new_patron(lib)
     f = new_fee(lib, p.id, "250,00")
     with lib.db.connect() as conn:
-        assert service.patron_account(conn, K, p.id).blocked
+        assert accounts.patron_account(conn, K, p.id).blocked
     deliver(lib, covered(f.id, 10000, 15000, "bank:a"), 1)
     assert fee(lib, f.id).open == Money(15000)
     assert fee(lib, f.id).status is FeeStatus.OPEN
@@ -66,9 +66,9 @@ def test_partial_then_full_coverage_pays_the_fee_and_lifts_the_block(system: Sys
     assert after.status is FeeStatus.PAID
     assert after.paid_date == T
     with lib.db.connect() as conn:
-        assert not service.patron_account(conn, K, p.id).blocked
-        kinds = [e.kind for e in service.fee_history(conn, K, f.id)]
-        fbs = service.fbs_fees(conn, K, p.id, include_paid=True, include_nonpayable=True)
+        assert not accounts.patron_account(conn, K, p.id).blocked
+        kinds = [e.kind for e in accounts.fee_history(conn, K, f.id)]
+        fbs = accounts.fbs_fees(conn, K, p.id, include_paid=True, include_nonpayable=True)
     assert kinds.count(EventKind.COVERED) == 2
     assert fbs[0].paid_date == T
 
@@ -125,13 +125,13 @@ def test_coverage_beyond_what_is_open_stops_at_zero_with_a_note(system: System) 
     p = new_patron(lib)
     f = new_fee(lib, p.id, "100,00")
     with lib.db.begin() as conn:
-        service.write_down(conn, lib.clock, K, f.id, Money(2000), "fejl")
+        accounts.write_down(conn, lib.clock, K, f.id, Money(2000), "fejl")
     deliver(lib, covered(f.id, 10000, 0), 1)
     after = fee(lib, f.id)
     assert after.open == Money(0)
     assert after.status is FeeStatus.PAID
     with lib.db.connect() as conn:
-        texts = [e.text for e in service.fee_history(conn, K, f.id)]
+        texts = [e.text for e in accounts.fee_history(conn, K, f.id)]
     assert any("more than open here" in t for t in texts)
 
 

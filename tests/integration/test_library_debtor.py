@@ -12,8 +12,9 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.registration import RegistrationAccepted, RegistrationRejected
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import payment, service, setup_copy
 from fbs_debitor.library.model import DebtorState, EventKind, FeeStatus
+from fbs_debitor.library.service import accounts, payment
+from fbs_debitor.library.store import setup_copy
 from fbs_debitor.tenants import service as tenants
 from tests.integration.library_support import (
     CPR,
@@ -75,12 +76,12 @@ def test_accepted_registration_makes_the_fee_registered(lib: System) -> None:
     assert now.debtor_state is DebtorState.REGISTERED
     assert now.debtor_balance == Money(7500)
     with lib.db.begin() as conn:
-        service.write_down(conn, lib.clock, K, f.id, Money(2500))
+        accounts.write_down(conn, lib.clock, K, f.id, Money(2500))
     answer(lib, accepted(lib, sent(lib, "ClaimWrittenDown")[0], 5000))
     now = fee(lib, f.id)
     assert now.debtor_state is DebtorState.REGISTERED and now.debtor_balance == Money(5000)
     with lib.db.connect() as conn:
-        kinds = [e.kind for e in service.fee_history(conn, K, f.id)]
+        kinds = [e.kind for e in accounts.fee_history(conn, K, f.id)]
     assert kinds[-3:] == [EventKind.REGISTERED, EventKind.WRITTEN_DOWN, EventKind.CONFIRMED]
 
 
@@ -94,10 +95,10 @@ def test_rejected_registration_shows_the_reason_and_a_debtor_change_sends_it_aga
     assert now.debtor_state is DebtorState.REJECTED
     assert now.debtor_reason == "CPR 010190-XXXX is not in the CPR register"
     with lib.db.begin() as conn:  # debtor has no claim: regulation stays in the library
-        service.write_up(conn, lib.clock, K, f.id, Money(1000))
+        accounts.write_up(conn, lib.clock, K, f.id, Money(1000))
     assert len(sent(lib)) == 1
     with lib.db.begin() as conn:
-        account = service.change_debtor(
+        account = accounts.change_debtor(
             conn, lib.clock, K, p.id, cpr="0101901235", reason="CPR corrected"
         )
     first, again = sent(lib, "ClaimRegistered")
@@ -118,7 +119,7 @@ def test_a_rejected_regulation_is_noted_on_the_fee(lib: System) -> None:
     f = new_fee(lib, new_patron(lib).id)
     answer(lib, accepted(lib, sent(lib)[0], 10000))
     with lib.db.begin() as conn:
-        service.write_up(conn, lib.clock, K, f.id, Money(500))
+        accounts.write_up(conn, lib.clock, K, f.id, Money(500))
     answer(
         lib, rejected(lib, sent(lib, "ClaimWrittenUp")[0], "claim is with PSRM", "in-collection")
     )
@@ -126,7 +127,7 @@ def test_a_rejected_regulation_is_noted_on_the_fee(lib: System) -> None:
     assert now.debtor_state is DebtorState.REGISTERED
     assert now.debtor_note == "debtor rejected ClaimWrittenUp [in-collection]: claim is with PSRM"
     with lib.db.connect() as conn:
-        last = service.fee_history(conn, K, f.id)[-1]
+        last = accounts.fee_history(conn, K, f.id)[-1]
     assert last.kind is EventKind.REJECTED and "claim is with PSRM" in last.text
 
 
@@ -147,9 +148,9 @@ def test_a_guardian_becomes_the_debtor_of_the_open_fees_debtor_has(lib: System) 
     old = new_fee(lib, p.id, creation_date=OLD)
     held = new_fee(lib, p.id, kind="card_replacement")
     with lib.db.begin() as conn:
-        service.cancel_fee(conn, lib.clock, K, cancelled.id)
+        accounts.cancel_fee(conn, lib.clock, K, cancelled.id)
     with lib.db.begin() as conn:
-        account = service.change_debtor(
+        account = accounts.change_debtor(
             conn, lib.clock, K, p.id, cpr=CPR, guardian_cpr=GUARDIAN, reason="minor"
         )
     [changed] = sent(lib, "ClaimDebtorChanged")
@@ -160,13 +161,13 @@ def test_a_guardian_becomes_the_debtor_of_the_open_fees_debtor_has(lib: System) 
     assert account.patron.guardian_cpr is not None
     for f in (old, held):  # recorded in the library, nothing sent
         with lib.db.connect() as conn:
-            assert service.fee_history(conn, K, f.id)[-1].kind is EventKind.DEBTOR_CHANGED
+            assert accounts.fee_history(conn, K, f.id)[-1].kind is EventKind.DEBTOR_CHANGED
     map_kind(lib, "card_replacement")
     lib.drain()
     released = sent(lib, "ClaimRegistered", claim_id=held.id)
     assert released[0].payload["debtor"] == {"id_type": "cpr", "id": GUARDIAN}
     with lib.db.begin() as conn:  # same debtor again (the patron's own CPR changes): no message
-        service.change_debtor(conn, lib.clock, K, p.id, cpr="0101901235", guardian_cpr=GUARDIAN)
+        accounts.change_debtor(conn, lib.clock, K, p.id, cpr="0101901235", guardian_cpr=GUARDIAN)
     assert len(sent(lib, "ClaimDebtorChanged")) == 1
 
 
@@ -183,14 +184,14 @@ def test_moving_old_balances_registers_them_with_debtor_once(lib: System) -> Non
     paid = new_fee(lib, p.id, "10,00", creation_date=OLD)
     new = new_fee(lib, p.id, "5,00")
     with lib.db.begin() as conn:
-        service.write_down(conn, lib.clock, K, a.id, Money(500))
+        accounts.write_down(conn, lib.clock, K, a.id, Money(500))
         payment.pay_fee(conn, lib.clock, K, paid.id)
     for bad in (CUTOFF - timedelta(days=1), lib.clock.today() + timedelta(days=1)):
         with pytest.raises(ValidationError) as info, lib.db.begin() as conn:
-            service.move_old_balances(conn, lib.clock, K, bad)
+            accounts.move_old_balances(conn, lib.clock, K, bad)
         assert info.value.code == "invalid-move-date"
     with lib.db.begin() as conn:
-        result = service.move_old_balances(conn, lib.clock, K, date(2026, 3, 1))
+        result = accounts.move_old_balances(conn, lib.clock, K, date(2026, 3, 1))
     assert (result.moved, result.sent, result.held, result.total) == (2, 1, 1, Money(4500))
     [registration] = sent(lib, "ClaimRegistered", claim_id=a.id)
     assert registration.payload["amount_ore"] == 2500
@@ -203,11 +204,11 @@ def test_moving_old_balances_registers_them_with_debtor_once(lib: System) -> Non
     assert fee(lib, paid.id).moved_on is None and fee(lib, paid.id).status is FeeStatus.PAID
     assert fee(lib, new.id).moved_on is None
     with lib.db.begin() as conn:
-        again = service.move_old_balances(conn, lib.clock, K, date(2026, 3, 2))
+        again = accounts.move_old_balances(conn, lib.clock, K, date(2026, 3, 2))
     assert again.moved == 0
     assert len(sent(lib, "ClaimRegistered")) == 2  # fee "new" and fee "a"
     with lib.db.connect() as conn:
-        claims = service.open_claims_by_id(conn, K)
+        claims = accounts.open_claims_by_id(conn, K)
     assert claims == {str(new.id): 500, str(a.id): 2500}
     assert_histories_add_up(lib)
 
@@ -216,7 +217,7 @@ def test_moving_needs_a_cutoff(system: System) -> None:
     lib = library_only(system)
     set_up(lib, cutoff=None)
     with pytest.raises(ValidationError) as info, lib.db.begin() as conn:
-        service.move_old_balances(conn, lib.clock, K, date(2026, 3, 1))
+        accounts.move_old_balances(conn, lib.clock, K, date(2026, 3, 1))
     assert info.value.code == "not-live"
 
 
@@ -231,8 +232,8 @@ def test_open_claims_are_what_debtor_should_have(lib: System) -> None:
     answer(lib, accepted(lib, sent(lib, claim_id=registered.id)[0], 2000))
     answer(lib, rejected(lib, sent(lib, claim_id=refused.id)[0], "no"))
     with lib.db.begin() as conn:
-        service.cancel_fee(conn, lib.clock, K, cancelled.id)
-        claims = service.open_claims_by_id(conn, K)
+        accounts.cancel_fee(conn, lib.clock, K, cancelled.id)
+        claims = accounts.open_claims_by_id(conn, K)
     assert claims == {str(sent_fee.id): 1000, str(registered.id): 2000, str(cancelled.id): 0}
 
 
@@ -244,7 +245,7 @@ def test_the_library_keeps_the_newest_set_up(lib: System) -> None:
     assert new_fee(lib, p.id, creation_date=date(2026, 2, 27)).old
     with lib.db.begin() as conn:  # an older copy arriving late changes nothing
         copy = setup_copy.MunicipalityCopy(K, "x", "710100", date(2020, 1, 1))
-        service.save_municipality(conn, copy, datetime(2020, 1, 1, tzinfo=UTC))
+        accounts.save_municipality(conn, copy, datetime(2020, 1, 1, tzinfo=UTC))
         assert setup_copy.find_municipality(conn, K) == setup_copy.MunicipalityCopy(
             K, "Kommune 101", "710100", date(2026, 3, 1)
         )

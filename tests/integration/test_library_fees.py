@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import service, store, tables
 from fbs_debitor.library.model import DebtorState, EventKind, FeeStatus, NewFee
+from fbs_debitor.library.service import accounts
+from fbs_debitor.library.store import tables
 from tests.integration.library_support import (
     CPR,
     CUTOFF,
@@ -96,7 +97,7 @@ def test_an_unmapped_kind_is_held_then_sent_with_its_current_amount_when_mapped(
         "it is sent as soon as it is mapped"
     )
     with lib.db.begin() as conn:  # regulation while held changes the library only
-        service.write_down(conn, lib.clock, K, held.id, Money(500), "half price")
+        accounts.write_down(conn, lib.clock, K, held.id, Money(500), "half price")
     assert sent(lib) == []
     map_kind(lib, "card_replacement")
     lib.drain()
@@ -119,7 +120,7 @@ def test_a_held_fee_that_is_cancelled_is_never_sent(lib: System) -> None:
     p = new_patron(lib)
     held = new_fee(lib, p.id, kind="card_replacement")
     with lib.db.begin() as conn:
-        service.cancel_fee(conn, lib.clock, K, held.id, "card found")
+        accounts.cancel_fee(conn, lib.clock, K, held.id, "card found")
     assert fee(lib, held.id).debtor_state is DebtorState.NOT_SENT
     map_kind(lib, "card_replacement")
     lib.drain()
@@ -130,11 +131,11 @@ def test_each_regulation_sends_its_message_with_the_next_sequence(lib: System) -
     p = new_patron(lib)
     f = new_fee(lib, p.id, "100,00")
     with lib.db.begin() as conn:
-        service.write_down(conn, lib.clock, K, f.id, Money.parse("20,00"), "goodwill")
+        accounts.write_down(conn, lib.clock, K, f.id, Money.parse("20,00"), "goodwill")
     with lib.db.begin() as conn:
-        service.write_up(conn, lib.clock, K, f.id, Money.parse("5,50"), "late return")
+        accounts.write_up(conn, lib.clock, K, f.id, Money.parse("5,50"), "late return")
     with lib.db.begin() as conn:
-        after = service.cancel_fee(conn, lib.clock, K, f.id, "material came back")
+        after = accounts.cancel_fee(conn, lib.clock, K, f.id, "material came back")
     messages = sent(lib, claim_id=f.id)
     assert [(m.type.split(".")[1], m.sequence) for m in messages] == [
         ("ClaimRegistered", 1),
@@ -165,20 +166,20 @@ def test_write_down_below_zero_is_refused_and_to_zero_closes_the_fee(lib: System
     p = new_patron(lib)
     f = new_fee(lib, p.id, "50,00")
     with pytest.raises(ValidationError, match="below 0,00 kr") as info, lib.db.begin() as conn:
-        service.write_down(conn, lib.clock, K, f.id, Money.parse("50,01"))
+        accounts.write_down(conn, lib.clock, K, f.id, Money.parse("50,01"))
     assert info.value.code == "write-down-below-zero"
     assert fee(lib, f.id).open == Money(5000)
     with lib.db.begin() as conn:
-        closed = service.write_down(conn, lib.clock, K, f.id, Money.parse("50,00"))
+        closed = accounts.write_down(conn, lib.clock, K, f.id, Money.parse("50,00"))
     assert closed.status is FeeStatus.CLOSED and closed.open.is_zero()
     assert sent(lib, "ClaimWrittenDown")[0].payload["amount_ore"] == 5000
     with pytest.raises(ConflictError) as conflict, lib.db.begin() as conn:
-        service.write_up(conn, lib.clock, K, f.id, Money(100))
+        accounts.write_up(conn, lib.clock, K, f.id, Money(100))
     assert conflict.value.code == "fee-not-open"
     other = new_fee(lib, p.id)
     for bad in (Money(0), Money(-100)):
         with pytest.raises(ValidationError), lib.db.begin() as conn:
-            service.write_up(conn, lib.clock, K, other.id, bad)
+            accounts.write_up(conn, lib.clock, K, other.id, bad)
     assert_histories_add_up(lib)
 
 
@@ -186,9 +187,9 @@ def test_regulating_an_old_fee_sends_nothing(lib: System) -> None:
     p = new_patron(lib)
     f = new_fee(lib, p.id, creation_date=date(2025, 6, 1))
     with lib.db.begin() as conn:
-        service.write_down(conn, lib.clock, K, f.id, Money(1000))
-        service.write_up(conn, lib.clock, K, f.id, Money(300))
-        service.cancel_fee(conn, lib.clock, K, f.id)
+        accounts.write_down(conn, lib.clock, K, f.id, Money(1000))
+        accounts.write_up(conn, lib.clock, K, f.id, Money(300))
+        accounts.cancel_fee(conn, lib.clock, K, f.id)
     assert sent(lib) == []
     assert_histories_add_up(lib)
 
@@ -208,7 +209,7 @@ def test_bad_fees_are_refused(lib: System, change: dict[str, object], code: str)
     p = new_patron(lib)
     row = NewFee(**{"patron_id": p.id, "kind": "fee", "amount": Money(100), **change})  # type: ignore[arg-type]
     with pytest.raises(ValidationError) as info, lib.db.begin() as conn:
-        service.create_fee(conn, lib.clock, K, row)
+        accounts.create_fee(conn, lib.clock, K, row)
     assert info.value.code == code
     assert sent(lib) == []
 
@@ -224,7 +225,7 @@ def test_bad_patrons_are_refused(lib: System) -> None:
     ]
     for identity, code in cases:
         with pytest.raises(ValidationError) as info, lib.db.begin() as conn:
-            service.create_patron(conn, lib.clock, K, **identity)
+            accounts.create_patron(conn, lib.clock, K, **identity)
         assert info.value.code == code, identity
 
 
@@ -234,13 +235,13 @@ def test_other_municipalities_fees_and_patrons_are_not_found(lib: System) -> Non
     f = new_fee(lib, p.id)
     with lib.db.connect() as conn:
         with pytest.raises(NotFoundError):
-            service.get_fee(conn, "461", f.id)
+            accounts.get_fee(conn, "461", f.id)
         with pytest.raises(NotFoundError):
-            service.patron_account(conn, "461", p.id)
+            accounts.patron_account(conn, "461", p.id)
     with pytest.raises(NotFoundError), lib.db.begin() as conn:
-        service.create_fee(conn, lib.clock, "461", NewFee(p.id, "fee", Money(100)))
+        accounts.create_fee(conn, lib.clock, "461", NewFee(p.id, "fee", Money(100)))
     with pytest.raises(NotFoundError) as unknown, lib.db.begin() as conn:
-        service.create_patron(conn, lib.clock, "999", cpr=CPR)
+        accounts.create_patron(conn, lib.clock, "999", cpr=CPR)
     assert unknown.value.code == "unknown-municipality"
 
 
@@ -249,14 +250,14 @@ def test_a_patron_is_blocked_from_200_kroner_open(lib: System) -> None:
     a = new_fee(lib, p.id, "120,00")
     new_fee(lib, p.id, "79,99", creation_date=date(2025, 1, 5))
     with lib.db.connect() as conn:
-        account = service.patron_account(conn, K, p.id)
+        account = accounts.patron_account(conn, K, p.id)
     assert account.open_total == Money(19999) and not account.blocked
     new_fee(lib, p.id, "0,01")
     with lib.db.connect() as conn:
-        assert service.patron_account(conn, K, p.id).blocked
+        assert accounts.patron_account(conn, K, p.id).blocked
     with lib.db.begin() as conn:
-        service.write_down(conn, lib.clock, K, a.id, Money(1))
-        assert not service.patron_account(conn, K, p.id).blocked
+        accounts.write_down(conn, lib.clock, K, a.id, Money(1))
+        assert not accounts.patron_account(conn, K, p.id).blocked
 
 
 def test_bulk_creation_sends_one_registration_per_new_fee(lib: System) -> None:
@@ -271,7 +272,7 @@ def test_bulk_creation_sends_one_registration_per_new_fee(lib: System) -> None:
         for i in range(60)
     ]
     with lib.db.begin() as conn:
-        ids = service.create_fees_bulk(conn, lib.clock, K, rows)
+        ids = accounts.create_fees_bulk(conn, lib.clock, K, rows)
     assert ids == sorted(ids) and len(set(ids)) == 60
     registrations = sent(lib, "ClaimRegistered")
     expected = [
@@ -283,7 +284,9 @@ def test_bulk_creation_sends_one_registration_per_new_fee(lib: System) -> None:
     with lib.db.connect() as conn:
         states: dict[str, int] = dict(
             conn.execute(
-                select(store.fees.c.debtor_state, func.count()).group_by(store.fees.c.debtor_state)
+                select(tables.fees.c.debtor_state, func.count()).group_by(
+                    tables.fees.c.debtor_state
+                )
             ).all()
         )
     assert states == {"sent": len(expected), "held": 16, "not_sent": 12}
@@ -294,9 +297,9 @@ def test_bulk_creation_is_all_or_nothing(lib: System) -> None:
     p = new_patron(lib)
     rows = [NewFee(p.id, "fee", Money(100)), NewFee(p.id, "fee", Money(0))]
     with pytest.raises(ValidationError), lib.db.begin() as conn:
-        service.create_fees_bulk(conn, lib.clock, K, rows)
+        accounts.create_fees_bulk(conn, lib.clock, K, rows)
     with pytest.raises(NotFoundError) as info, lib.db.begin() as conn:
-        service.create_fees_bulk(conn, lib.clock, K, [NewFee(p.id + 99, "fee", Money(100))])
+        accounts.create_fees_bulk(conn, lib.clock, K, [NewFee(p.id + 99, "fee", Money(100))])
     assert info.value.extra["row"] == 0
     with lib.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tables.fees)).scalar_one() == 0
@@ -305,4 +308,4 @@ def test_bulk_creation_is_all_or_nothing(lib: System) -> None:
 
 def _history(lib: System, fee_id: int) -> list:  # type: ignore[type-arg]
     with lib.db.connect() as conn:
-        return service.fee_history(conn, K, fee_id)
+        return accounts.fee_history(conn, K, fee_id)

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.library import payment, service, tables
 from fbs_debitor.library.model import FeeStatus, PaymentStatus
+from fbs_debitor.library.service import accounts, payment
+from fbs_debitor.library.store import tables
 from tests.integration.library_support import (
     K,
     assert_histories_add_up,
@@ -68,7 +69,7 @@ def test_the_same_order_again_answers_the_same_and_changes_nothing(lib: System) 
     assert first[0].confirmation_id is not None and first[1].confirmation_id is None
     with lib.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tables.payments)).scalar_one() == 1
-        kinds = [e.kind.value for e in service.fee_history(conn, K, a.id)]
+        kinds = [e.kind.value for e in accounts.fee_history(conn, K, a.id)]
     assert kinds.count("paid_manually") == 1
 
 
@@ -92,7 +93,7 @@ def test_cancelled_old_fees_are_not_payable(lib: System) -> None:
     p = new_patron(lib)
     a = new_fee(lib, p.id, creation_date=OLD)
     with lib.db.begin() as conn:
-        service.cancel_fee(conn, lib.clock, K, a.id)
+        accounts.cancel_fee(conn, lib.clock, K, a.id)
     assert pay(lib, p.id, "order-1", a.id) == [(a.id, "paymentNotAllowedByClient")]
 
 

@@ -21,8 +21,11 @@ from sqlalchemy import (
 )
 
 from fbs_debitor.core.db import Database
-from fbs_debitor.messaging import Envelope, Router, Worker, WorkerConfig, publish
+from fbs_debitor.messaging.envelope import Envelope
+from fbs_debitor.messaging.outbox import publish
+from fbs_debitor.messaging.router import Router
 from fbs_debitor.messaging.store import inbox, outbox
+from fbs_debitor.messaging.worker import Worker, WorkerConfig
 
 test_metadata = MetaData()
 effects = Table(

@@ -15,8 +15,9 @@ from fbs_debitor.contracts.payment import PaymentAllocated
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.messaging.store import inbox
-from fbs_debitor.payments import service, store
-from fbs_debitor.payments.bank import import_bank_file
+from fbs_debitor.payments.service import invoices
+from fbs_debitor.payments.service.bank import import_bank_file
+from fbs_debitor.payments.store import records
 from tests.integration.payments_support import (
     BATCH,
     OVER,
@@ -45,7 +46,7 @@ def pay(system: System) -> System:
 def test_invoice_issued_makes_it_payable_and_closes_leg_2(pay: System) -> None:
     issue(pay, "1", SINGLE, 12500)
     with pay.db.connect() as conn:
-        found = store.payables_by_payment_id(conn, K, [SINGLE])
+        found = records.payables_by_payment_id(conn, K, [SINGLE])
         applied = conn.execute(
             select(inbox.c.leg).where(
                 inbox.c.consumer == "payments",
@@ -131,7 +132,7 @@ def test_an_unknown_fik_is_unmatched_but_still_sent(pay: System) -> None:
     assert message.payload["payment_id"] == "000000009999996"
     assert message.payload["invoice_id"] is None
     with pay.db.connect() as conn:
-        waiting = service.list_bank_entries(conn, K, state="unmatched")
+        waiting = invoices.list_bank_entries(conn, K, state="unmatched")
     assert [e["key"] for e in waiting] == ["DB2026030200007"]
 
 
@@ -162,7 +163,7 @@ def test_errors_are_kept_for_a_person_and_not_sent(pay: System, fixture: str, wo
     assert error["entry_reference"] == entries(pay)[0].entry_key
     assert sent(pay, "PaymentReceived") == []
     with pay.db.connect() as conn:
-        assert len(service.list_bank_entries(conn, K, state="error")) == 1
+        assert len(invoices.list_bank_entries(conn, K, state="error")) == 1
 
 
 def test_a_reversal_takes_back_the_imported_payment(pay: System) -> None:
@@ -233,9 +234,9 @@ def test_invoice_updates_keep_the_copy_current(pay: System, clock: SettableClock
         status="paid",
     )
     with pay.db.begin() as conn:
-        assert store.payables_by_payment_id(conn, K, [SINGLE])[SINGLE].amount_due_ore == 10000
-        assert service.invoice_updated(conn, stale) is False  # older than the kept state
-        assert store.payables_by_payment_id(conn, K, [SINGLE])[SINGLE].amount_due_ore == 10000
+        assert records.payables_by_payment_id(conn, K, [SINGLE])[SINGLE].amount_due_ore == 10000
+        assert invoices.invoice_updated(conn, stale) is False  # older than the kept state
+        assert records.payables_by_payment_id(conn, K, [SINGLE])[SINGLE].amount_due_ore == 10000
 
 
 def test_debtors_allocation_is_kept_on_the_entry(pay: System) -> None:

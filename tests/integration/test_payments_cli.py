@@ -8,7 +8,7 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.cli import app
+from fbs_debitor.cli.main import app
 from tests.integration.payments_support import CAMT, SINGLE, K, counts, issue, payments_only
 from tests.shared_fixtures import shared_fixture
 

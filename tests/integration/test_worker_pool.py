@@ -15,18 +15,17 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import build_system
-from fbs_debitor.cli import app
+from fbs_debitor.cli.main import app
 from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.contracts.sending import Outgoing, send_many
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.allocation import payments
-from fbs_debitor.debtor.billing_tables import invoices
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor.store.tables import invoices, payments
 from fbs_debitor.library.model import NewFee
-from fbs_debitor.library.tables import fees
+from fbs_debitor.library.service import accounts
+from fbs_debitor.library.store.tables import fees
 from fbs_debitor.messaging.store import inbox, outbox
 from fbs_debitor.reconcile import reconcile
 from fbs_debitor.workers import WorkerPool, check_processes
@@ -60,10 +59,10 @@ def test_two_worker_processes_pay_every_fee_once_and_survive_a_kill(
     set_up_kobenhavn(system)
     with db.begin() as conn:
         patrons = [
-            library.create_patron(conn, system.clock, K, cpr=f"0101{80 + i % 19:02d}{i:04d}").id
+            accounts.create_patron(conn, system.clock, K, cpr=f"0101{80 + i % 19:02d}{i:04d}").id
             for i in range(40)
         ]
-        library.create_fees_bulk(
+        accounts.create_fees_bulk(
             conn,
             system.clock,
             K,

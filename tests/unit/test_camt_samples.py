@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from fbs_debitor.core.errors import ValidationError
-from fbs_debitor.payments import camt
+from fbs_debitor.payments.adapters import camt
 from fbs_debitor.payments.model import Entry
 from tests.shared_fixtures import FIXTURES
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from fbs_debitor.contracts.registration import LegalBasis
 from fbs_debitor.core.bankdays import is_bank_day
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.billing import (
+from fbs_debitor.debtor.adapters.pdf import render_html
+from fbs_debitor.debtor.model.billing import (
     WriteOffRule,
     add_years,
     civil_fee_allowed,
@@ -25,10 +26,9 @@ from fbs_debitor.debtor.billing import (
     reminder_pay_by,
     rule_write_off,
 )
-from fbs_debitor.debtor.interest import interest_due
-from fbs_debitor.debtor.letters import render_html
-from fbs_debitor.debtor.letters_store import letter_data, letter_from_data
-from fbs_debitor.debtor.rules import DebtorRules, ReminderStep
+from fbs_debitor.debtor.model.interest import interest_due
+from fbs_debitor.debtor.model.rules import DebtorRules, ReminderStep
+from fbs_debitor.debtor.store.letters import letter_data, letter_from_data
 
 RULES = DebtorRules()  # steps at 14 (free) and 34 days (100 kr, announces collection)
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.interest import interest_due, started_months
+from fbs_debitor.debtor.model.interest import interest_due, started_months
 
 DUE = date(2026, 3, 16)
 

@@ -10,7 +10,8 @@ import pypdf
 
 from fbs_debitor.core.fik import PaymentId, code_line, validate_payment_id
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.letters import Letter, LetterLine, render_html, render_pdf
+from fbs_debitor.debtor.adapters.pdf import render_html, render_pdf
+from fbs_debitor.debtor.model.letters import Letter, LetterLine
 
 
 def letter(**kw: object) -> Letter:

@@ -12,24 +12,26 @@ from fbs_debitor.contracts.registration import ClaimKind, ClaimRegistered, Debto
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.model import (
-    FEE_KINDS,
-    PRINCIPAL_KINDS,
+from fbs_debitor.debtor.model.claims import (
     ClaimStatus,
-    Posting,
-    PostingKind,
     Refusal,
-    balance,
     cancellation_amount,
     check_registration,
-    check_reversal,
     mask_debtor_id,
     parse_claim_kind,
     parse_debtor,
     require_open,
     require_positive,
-    reverse,
     write_down_amount,
+)
+from fbs_debitor.debtor.model.ledger import (
+    FEE_KINDS,
+    PRINCIPAL_KINDS,
+    Posting,
+    PostingKind,
+    balance,
+    check_reversal,
+    reverse,
 )
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)

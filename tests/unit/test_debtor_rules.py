@@ -7,7 +7,7 @@ import pytest
 from fbs_debitor.contracts.registration import LegalBasis
 from fbs_debitor.core.errors import LegalLimitError, ValidationError
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.rules import DebtorRules, validate_rules
+from fbs_debitor.debtor.model.rules import DebtorRules, validate_rules
 
 
 def step(day: int, public: int = 0, civil: int = 0, announce: bool = False) -> dict[str, object]:

@@ -7,8 +7,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection
 
 from fbs_debitor.contracts.base import Contract
-from fbs_debitor.messaging import publish
-from fbs_debitor.messaging.outbox import outbox_row, publish_many, wall_now
+from fbs_debitor.messaging.outbox import outbox_row, publish, publish_many, wall_now
 
 
 def send(

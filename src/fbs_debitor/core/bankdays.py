@@ -31,16 +31,6 @@ from functools import lru_cache
 import holidays
 from holidays.countries.denmark import Denmark
 
-__all__ = [
-    "add_bank_days",
-    "bank_closing_days",
-    "bank_days_between",
-    "easter_sunday",
-    "is_bank_day",
-    "next_bank_day",
-    "previous_bank_day",
-]
-
 _SATURDAY = 5
 _ONE_DAY = timedelta(days=1)
 _ASCENSION_AFTER_EASTER = timedelta(days=39)

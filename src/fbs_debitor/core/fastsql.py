@@ -35,8 +35,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
-__all__ = ["allocate_ids", "among", "bind_value", "fast_insert", "insert_dicts", "update_rows"]
-
 
 def among(
     conn: Connection, column: ColumnElement[Any], values: Collection[int | str]

@@ -20,17 +20,6 @@ from dataclasses import dataclass
 
 from fbs_debitor.core.errors import ValidationError
 
-__all__ = [
-    "ID_LENGTHS",
-    "PaymentId",
-    "code_line",
-    "code_line_73",
-    "luhn_check_digit",
-    "parse_code_line",
-    "validate_creditor_number",
-    "validate_payment_id",
-]
-
 #: Length of the payment ID (check digit included) per card type that has one.
 ID_LENGTHS: dict[int, int] = {71: 15, 75: 16}
 _CARD_TYPES_WITHOUT_ID = (73,)

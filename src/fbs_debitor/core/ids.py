@@ -33,8 +33,6 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 
 from fbs_debitor.core.errors import ValidationError
 
-__all__ = ["Cpr", "Cvr", "mask_cprs_in_text", "parse_debtor_id"]
-
 _REPLACEMENT_DAY_OFFSET = 60
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
 

@@ -36,8 +36,6 @@ from babel.numbers import format_currency, format_decimal
 
 from fbs_debitor.core.errors import ValidationError
 
-__all__ = ["Money", "allocate", "format_dkk", "round_to_ore"]
-
 _ORE_PER_KRONE = 100
 _MAX_TEXT_LENGTH = 64
 _ONE_ORE = Decimal("0.01")

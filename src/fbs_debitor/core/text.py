@@ -14,8 +14,6 @@ from typing import Annotated
 
 from pydantic import AfterValidator
 
-__all__ = ["CONTROL", "CONTROL_OR_NEWLINE", "MultiLine", "SingleLine", "readable"]
-
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Control characters other than tab and line breaks."""
 CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")

@@ -25,17 +25,17 @@ from fbs_debitor.contracts.registration import BY_TYPE, REGISTRATION_MESSAGES
 from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
-from fbs_debitor.debtor import allocation, service, unmatched
-from fbs_debitor.debtor.bulk import Incoming, apply_registrations_bulk
-from fbs_debitor.debtor.dunning import DunningResult, run_dunning
-from fbs_debitor.debtor.invoicing import InvoicingResult, run_invoicing
-from fbs_debitor.debtor.letters_store import deliver_letters
-from fbs_debitor.debtor.rules_store import billing_municipalities
-from fbs_debitor.messaging import Envelope, Handler, Router
-from fbs_debitor.messaging.router import BatchHandler
+from fbs_debitor.debtor.service import allocation, intake, unmatched
+from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
+from fbs_debitor.debtor.service.dunning import DunningResult, run_dunning
+from fbs_debitor.debtor.service.invoicing import InvoicingResult, run_invoicing
+from fbs_debitor.debtor.service.letters import deliver_letters
+from fbs_debitor.debtor.store.rules import billing_municipalities
+from fbs_debitor.messaging.envelope import Envelope
+from fbs_debitor.messaging.router import BatchHandler, Handler, Router
 from fbs_debitor.settings import Settings
 
-CONSUMER = service.CONSUMER
+CONSUMER = intake.CONSUMER
 LETTERS_PER_TICK = 500
 """Letters the scheduled delivery renders per run (a PDF takes a few tens of milliseconds)."""
 
@@ -48,7 +48,7 @@ def registration_handler(clock: Clock) -> Handler:
         try:
             message = contract.from_payload(envelope.payload)
         except pydantic.ValidationError as error:
-            service.refuse_unreadable_message(
+            intake.refuse_unreadable_message(
                 conn,
                 clock,
                 municipality=envelope.municipality,
@@ -58,7 +58,7 @@ def registration_handler(clock: Clock) -> Handler:
                 error=error,
             )
             return
-        service.apply_registration_message(
+        intake.apply_registration_message(
             conn,
             clock,
             message,
@@ -82,7 +82,7 @@ def registration_batch_handler(clock: Clock) -> BatchHandler:
             except pydantic.ValidationError as error:
                 apply_registrations_bulk(conn, clock, items)
                 items = []
-                service.refuse_unreadable_message(
+                intake.refuse_unreadable_message(
                     conn,
                     clock,
                     municipality=envelope.municipality,
@@ -105,7 +105,7 @@ def config_handler(clock: Clock) -> Handler:
 
     def handle(conn: Connection, envelope: Envelope) -> None:
         message = MunicipalityConfigured.from_payload(envelope.payload)
-        service.configure_municipality(conn, clock, message)
+        intake.configure_municipality(conn, clock, message)
 
     return handle
 

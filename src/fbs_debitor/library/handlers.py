@@ -20,9 +20,10 @@ from fbs_debitor.contracts.coverage import (
 from fbs_debitor.contracts.registration import RegistrationAccepted, RegistrationRejected
 from fbs_debitor.contracts.tenants import MunicipalityConfigured, SortimentMapped
 from fbs_debitor.core.clock import Clock
-from fbs_debitor.library import coverage, registration, service
-from fbs_debitor.library.setup_copy import KindMapping, MunicipalityCopy
-from fbs_debitor.messaging import Envelope, Router
+from fbs_debitor.library.service import accounts, coverage, registration
+from fbs_debitor.library.store.setup_copy import KindMapping, MunicipalityCopy
+from fbs_debitor.messaging.envelope import Envelope
+from fbs_debitor.messaging.router import Router
 
 CONSUMER = "library"
 COVERAGE_BY_TYPE: dict[str, type[CoverageMessage]] = {
@@ -41,7 +42,7 @@ def register(router: Router, clock: Clock) -> None:
             agency_id=message.agency_id,
             cutoff_date=message.cutoff_date,
         )
-        service.save_municipality(conn, copy, message.occurred_at)
+        accounts.save_municipality(conn, copy, message.occurred_at)
 
     def on_mapped(conn: Connection, envelope: Envelope) -> None:
         message = SortimentMapped.from_payload(envelope.payload)

@@ -17,7 +17,7 @@ A **fee** is one claim (FBS ``feeId`` = ``claim_id``). Its money:
 municipality's cutoff date as the library knows it then: before the cutoff (or no cutoff yet) the
 fee is *old* (stays in the library, may be paid here, never sent); on or after it, *new* (sent to
 debtor, paid only there). A later change of the cutoff does not reclassify existing fees; a
-municipality moves its old balances with :func:`fbs_debitor.library.service.move_old_balances`,
+municipality moves its old balances with :func:`fbs_debitor.library.service.accounts.move_old_balances`,
 after which they are debtor's (``moved_on`` is set) and no longer payable in the library.
 
 **Debtor state** of a fee: ``not_sent`` (old, or closed before it could be sent), ``held`` (its kind

@@ -19,16 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.concurrency import run_in_threadpool
 
 from fbs_debitor.core.errors import ValidationError
+from fbs_debitor.core.http import request_system
 from fbs_debitor.core.money import Money
-from fbs_debitor.payments import bank, register, service
 from fbs_debitor.payments.model import clean_text
+from fbs_debitor.payments.service import bank, invoices, register
 
 register_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["cash register"])
 bank_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["bank"])
-
-
-def _system(request: Request) -> Any:
-    return request.app.state.system
 
 
 class PaymentIn(BaseModel):
@@ -90,13 +87,13 @@ def get_payable(
     ] = None,
 ) -> dict[str, Any]:
     """The debtor's payable invoices (from the channels' copy), oldest due date first."""
-    system = _system(request)
+    system = request_system(request)
     with system.db.connect() as conn:
-        invoices = service.payable_for_debtor(conn, system.clock, kommunekode, debtor, payment_id)
-    total = Money(sum(i["amount_due_ore"] for i in invoices))
+        payable = invoices.payable_for_debtor(conn, system.clock, kommunekode, debtor, payment_id)
+    total = Money(sum(i["amount_due_ore"] for i in payable))
     return {
-        "debtor": service.masked_debtor(debtor)[0],
-        "invoices": invoices,
+        "debtor": invoices.masked_debtor(debtor)[0],
+        "invoices": payable,
         "total_due_ore": total.ore,
         "total_due": str(total),
     }
@@ -111,7 +108,7 @@ def post_payment(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
     """Pay chosen invoices at the till; the same receipt again answers the same payment."""
-    system = _system(request)
+    system = request_system(request)
     payment = register.RegisterPayment(
         receipt=_receipt(body, idempotency_key),
         debtor=body.debtor,
@@ -146,7 +143,7 @@ async def post_bank_file(
             "multipart form data",
             code="raw-body-required",
         )
-    system = _system(request)
+    system = request_system(request)
     with tempfile.TemporaryDirectory(prefix="fbsd-camt-") as folder:
         path = Path(folder) / "upload.xml"
         size = 0
@@ -180,8 +177,8 @@ def get_bank_entries(
 ) -> dict[str, Any]:
     """The bank entries, in import order; ``state=unmatched`` and ``state=error`` are the money
     waiting for a person."""
-    with _system(request).db.connect() as conn:
-        entries = service.list_bank_entries(
+    with request_system(request).db.connect() as conn:
+        entries = invoices.list_bank_entries(
             conn, kommunekode, state=state, limit=limit, after_id=after_id
         )
     return {

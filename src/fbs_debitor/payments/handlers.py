@@ -16,35 +16,36 @@ from sqlalchemy import Connection
 from fbs_debitor.contracts.coverage import InvoiceIssued, InvoiceUpdated
 from fbs_debitor.contracts.payment import PaymentAllocated
 from fbs_debitor.core.clock import Clock
-from fbs_debitor.messaging import Envelope, Router
-from fbs_debitor.payments import service
+from fbs_debitor.messaging.envelope import Envelope
+from fbs_debitor.messaging.router import Router
+from fbs_debitor.payments.service import invoices
 
-CONSUMER = service.CONSUMER
+CONSUMER = invoices.CONSUMER
 
 
 def register(router: Router, clock: Clock) -> None:
     """Subscribe this context's handlers."""
 
     def on_issued(conn: Connection, envelope: Envelope) -> None:
-        service.invoices_issued(conn, [InvoiceIssued.from_payload(envelope.payload)])
+        invoices.invoices_issued(conn, [InvoiceIssued.from_payload(envelope.payload)])
 
     def on_issued_run(conn: Connection, envelopes: list[Envelope]) -> None:
-        service.invoices_issued(conn, [InvoiceIssued.from_payload(e.payload) for e in envelopes])
+        invoices.invoices_issued(conn, [InvoiceIssued.from_payload(e.payload) for e in envelopes])
 
     def on_updated(conn: Connection, envelope: Envelope) -> None:
-        service.invoice_updated(conn, InvoiceUpdated.from_payload(envelope.payload))
+        invoices.invoice_updated(conn, InvoiceUpdated.from_payload(envelope.payload))
 
     def on_allocated(conn: Connection, envelope: Envelope) -> None:
-        service.payment_allocated(conn, clock, PaymentAllocated.from_payload(envelope.payload))
+        invoices.payment_allocated(conn, clock, PaymentAllocated.from_payload(envelope.payload))
 
     router.subscribe(InvoiceIssued.MESSAGE_TYPE, CONSUMER, on_issued, batch=on_issued_run)
 
     def on_updated_run(conn: Connection, envelopes: list[Envelope]) -> None:
-        service.invoices_updated(conn, [InvoiceUpdated.from_payload(e.payload) for e in envelopes])
+        invoices.invoices_updated(conn, [InvoiceUpdated.from_payload(e.payload) for e in envelopes])
 
     def on_allocated_run(conn: Connection, envelopes: list[Envelope]) -> None:
         messages = [PaymentAllocated.from_payload(e.payload) for e in envelopes]
-        service.payments_allocated(conn, clock, messages)
+        invoices.payments_allocated(conn, clock, messages)
 
     router.subscribe(InvoiceUpdated.MESSAGE_TYPE, CONSUMER, on_updated, batch=on_updated_run)
     router.subscribe(PaymentAllocated.MESSAGE_TYPE, CONSUMER, on_allocated, batch=on_allocated_run)

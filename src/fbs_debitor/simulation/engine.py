@@ -23,20 +23,19 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.registration import ClaimKind
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.errors import DomainError
-from fbs_debitor.debtor import allocation
-from fbs_debitor.debtor import ledger as debtor_ledger
-from fbs_debitor.debtor.billing_tables import invoices, reminders
-from fbs_debitor.debtor.dunning import run_dunning
-from fbs_debitor.debtor.store import accounts
-from fbs_debitor.debtor.store import claims as debtor_claims
-from fbs_debitor.library import payment as library_payment
-from fbs_debitor.library import service as library
+from fbs_debitor.debtor import views
+from fbs_debitor.debtor.service import allocation
+from fbs_debitor.debtor.service.dunning import run_dunning
+from fbs_debitor.debtor.store.tables import accounts, invoices, reminders
+from fbs_debitor.debtor.store.tables import claims as debtor_claims
 from fbs_debitor.library.model import NewFee
+from fbs_debitor.library.service import accounts as library_accounts
+from fbs_debitor.library.service import payment
 from fbs_debitor.messaging.store import inbox, outbox
-from fbs_debitor.payments.bank import import_bank_file
-from fbs_debitor.payments.camt_writer import BankCredit, write_camt054
-from fbs_debitor.payments.register import RegisterPayment, pay_at_register
-from fbs_debitor.payments.store import bank_entries, register_payments
+from fbs_debitor.payments.adapters.camt_writer import BankCredit, write_camt054
+from fbs_debitor.payments.service.bank import import_bank_file
+from fbs_debitor.payments.service.register import RegisterPayment, pay_at_register
+from fbs_debitor.payments.store.tables import bank_entries, register_payments
 from fbs_debitor.reconcile import reconcile
 from fbs_debitor.simulation.world import (
     Behaviour,
@@ -123,7 +122,7 @@ class Simulation:
                     p = Patron(0, random_cpr(self.rng, minor=True), random_cpr(self.rng), None)
                 else:
                     p = Patron(0, random_cpr(self.rng), None, None)
-                p.id = library.create_patron(
+                p.id = library_accounts.create_patron(
                     conn, self.clock, self.k, cpr=p.cpr, guardian_cpr=p.guardian_cpr, cvr=p.cvr
                 ).id
                 self.patrons.append(p)
@@ -163,7 +162,7 @@ class Simulation:
         if not rows:
             return
         with self.system.db.begin() as conn:
-            ids = library.create_fees_bulk(conn, self.clock, self.k, rows)
+            ids = library_accounts.create_fees_bulk(conn, self.clock, self.k, rows)
         self.tally.claims_created += len(ids)
         for row, fee_id in zip(rows, ids, strict=True):
             if row.kind == "compensation" and self.rng.random() < 0.3:
@@ -175,7 +174,9 @@ class Simulation:
         for fee_id in self.returns.pop(today, []):
             try:
                 with self.system.db.begin() as conn:
-                    library.cancel_fee(conn, self.clock, self.k, fee_id, "materialet er afleveret")
+                    library_accounts.cancel_fee(
+                        conn, self.clock, self.k, fee_id, "materialet er afleveret"
+                    )
                 self.tally.cancelled_replacements += 1
             except DomainError:
                 pass  # paid or closed already
@@ -184,7 +185,7 @@ class Simulation:
         for fee_id in self.old_payments.pop(today, []):
             try:
                 with self.system.db.begin() as conn:
-                    library_payment.pay_fee(conn, self.clock, self.k, fee_id)
+                    payment.pay_fee(conn, self.clock, self.k, fee_id)
                 self.tally.old_fees_paid_in_library += 1
             except DomainError:
                 pass  # a new fee (the cutoff passed) or no longer open
@@ -196,7 +197,7 @@ class Simulation:
         p = self.rng.choice(minors)
         p.guardian_cpr = random_cpr(self.rng)
         with self.system.db.begin() as conn:
-            library.change_debtor(
+            library_accounts.change_debtor(
                 conn, self.clock, self.k, p.id, cpr=p.cpr, guardian_cpr=p.guardian_cpr
             )
         self.tally.debtor_changes += 1
@@ -256,7 +257,7 @@ class Simulation:
                 )
                 .where(invoices.c.municipality == self.k, invoices.c.payment_id == payment_id)
             ).scalars()
-            balances = debtor_ledger.claim_balances(conn, self.k)
+            balances = views.claim_balances(conn, self.k)
             ids = {
                 r.id: r.claim_id
                 for r in conn.execute(select(debtor_claims.c.id, debtor_claims.c.claim_id))
@@ -378,7 +379,7 @@ class Simulation:
             for p in self.patrons:
                 if any(s["patron_id"] == p.id for s in picked):
                     continue
-                account = library.patron_account(conn, self.k, p.id)
+                account = library_accounts.patron_account(conn, self.k, p.id)
                 open_fees = [f for f in account.fees if f.open.ore > 0]
                 if not open_fees or (
                     want_old is not None and not any(f.old == want_old for f in open_fees)

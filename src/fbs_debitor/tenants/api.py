@@ -8,14 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from fbs_debitor.core.http import request_system
 from fbs_debitor.core.text import SingleLine
 from fbs_debitor.tenants import service
 
 admin_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["set-up"])
-
-
-def _system(request: Request) -> Any:
-    return request.app.state.system
 
 
 class CutoffIn(BaseModel):
@@ -30,7 +27,7 @@ class MappingIn(BaseModel):
 @admin_router.get("/municipality")
 def get_municipality(kommunekode: str, request: Request) -> dict[str, Any]:
     """The municipality's set-up."""
-    system = _system(request)
+    system = request_system(request)
     with system.db.connect() as conn:
         m = service.get_municipality(conn, kommunekode)
     return {
@@ -46,7 +43,7 @@ def get_municipality(kommunekode: str, request: Request) -> dict[str, Any]:
 @admin_router.put("/cutoff")
 def put_cutoff(kommunekode: str, body: CutoffIn, request: Request) -> dict[str, Any]:
     """Set the go-live (cutoff) date."""
-    system = _system(request)
+    system = request_system(request)
     with system.db.begin() as conn:
         m = service.set_cutoff_date(conn, system.clock, kommunekode, body.cutoff_date)
     return {"kommunekode": m.kommunekode, "cutoff_date": m.cutoff_date}
@@ -55,7 +52,7 @@ def put_cutoff(kommunekode: str, body: CutoffIn, request: Request) -> dict[str, 
 @admin_router.get("/sortiment")
 def get_sortiment(kommunekode: str, request: Request) -> list[dict[str, str | None]]:
     """Every library claim kind and how this municipality maps it (null: unmapped)."""
-    system = _system(request)
+    system = request_system(request)
     with system.db.connect() as conn:
         return service.list_sortiment(conn, kommunekode)
 
@@ -65,7 +62,7 @@ def put_sortiment(
     kommunekode: str, claim_kind: str, body: MappingIn, request: Request
 ) -> dict[str, str]:
     """Map a claim kind; held claims of that kind go to debtor at once."""
-    system = _system(request)
+    system = request_system(request)
     with system.db.begin() as conn:
         return service.map_claim_kind(
             conn,

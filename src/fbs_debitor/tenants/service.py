@@ -21,7 +21,7 @@ from fbs_debitor.tenants.model import (
     check_agency_id,
     check_kommunekode,
 )
-from fbs_debitor.tenants.store import api_keys, municipalities, sortiment
+from fbs_debitor.tenants.store.tables import api_keys, municipalities, sortiment
 
 SOURCE = "tenants"
 

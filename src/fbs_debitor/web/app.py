@@ -6,22 +6,24 @@ import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from fbs_debitor import __version__
 from fbs_debitor.bootstrap import System
+from fbs_debitor.tenants.model import Role
 from fbs_debitor.web import problems
+from fbs_debitor.web.deps import require
 
 MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
     # (module, APIRouter attribute, roles admitted besides admin); () = no authentication
     ("fbs_debitor.tenants.api", "admin_router", ("admin",)),
-    ("fbs_debitor.library.api", "staff_router", ("library",)),
-    ("fbs_debitor.library.fbs_api", "router", ("library", "integration")),
-    ("fbs_debitor.debtor.api", "integration_router", ("integration", "library")),
-    ("fbs_debitor.debtor.api", "staff_router", ("debtor-staff", "ops")),
-    ("fbs_debitor.debtor.api_payments", "router", ("debtor-staff", "ops")),
+    ("fbs_debitor.library.api.staff", "router", ("library",)),
+    ("fbs_debitor.library.api.fbs", "router", ("library", "integration")),
+    ("fbs_debitor.debtor.api.integration", "router", ("integration", "library")),
+    ("fbs_debitor.debtor.api.staff", "router", ("debtor-staff", "ops")),
+    ("fbs_debitor.debtor.api.unmatched", "router", ("debtor-staff", "ops")),
     ("fbs_debitor.payments.api", "register_router", ("cash-register",)),
     ("fbs_debitor.payments.api", "bank_router", ("debtor-staff", "integration")),
 ]
@@ -65,17 +67,8 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
         """Prometheus metrics, including the leg delay histograms."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    from fbs_debitor.tenants.model import Role
-    from fbs_debitor.web.auth import require
-
     for module_name, attribute, roles in MOUNTS:
         router = getattr(importlib.import_module(module_name), attribute)
         dependencies = [Depends(require(*(Role(r) for r in roles)))] if roles else []
         app.include_router(router, dependencies=dependencies)
     return app
-
-
-def get_system(request: Request) -> System:
-    """FastAPI dependency: the wired system of this app."""
-    system: System = request.app.state.system
-    return system

@@ -1,0 +1,5 @@
+"""``python -m fbs_debitor.cli``: the same as the ``fbs-debitor`` command."""
+
+from fbs_debitor.cli.main import app
+
+app()

@@ -1,0 +1,29 @@
+"""What a context's HTTP routes need of the request: the wired system's database and clock.
+
+The web layer (``fbs_debitor.web``) puts the wired system on ``app.state``; the contexts may not
+import it (nor ``bootstrap``), so they see it through this protocol.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, cast
+
+from starlette.requests import Request
+
+from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.db import Database
+
+
+class RequestSystem(Protocol):
+    """The part of ``bootstrap.System`` that routes use."""
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+
+def request_system(request: Request) -> RequestSystem:
+    """The wired system serving ``request``."""
+    return cast(RequestSystem, request.app.state.system)

@@ -1,0 +1,40 @@
+"""Letters as HTML and PDF (WeasyPrint), from the Jinja2 template in ``templates/``: the invoice
+(opkrævning) with its FIK payment slip and the reminders, in Danish like the real ones."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from fbs_debitor.core.money import format_dkk
+from fbs_debitor.debtor.model.letters import Letter, danish_date
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["kr"] = format_dkk
+    env.filters["dansk_dato"] = danish_date
+    return env
+
+
+def render_html(letter: Letter) -> str:
+    return _env().get_template("letter.html").render(letter=letter)
+
+
+def render_pdf(letter: Letter) -> bytes:
+    """The letter as PDF (A4)."""
+    from weasyprint import HTML
+
+    pdf = HTML(string=render_html(letter), base_url=str(TEMPLATES)).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)

@@ -1,0 +1,248 @@
+"""HTTP of the debtor system for its staff.
+
+``router`` (``/api/v1/{kommunekode}``): a debtor's account and one claim (CPR masked),
+the ledger guard; the debtor rules (``GET/PUT /debtor-rules``), the letters (list and PDF), a
+payment agreement and the deceased flag of a debtor, write-off by hand, and the refund of a
+debtor's credit (``POST /debtors/{debtor_id}/refunds``; not for the ``ops`` role).
+
+Authentication and roles are applied where the routers are mounted (``web.app.MOUNTS``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import pydantic
+from fastapi import APIRouter, Body, Path, Query, Request, Response
+from sqlalchemy.exc import IntegrityError
+
+from fbs_debitor.core.errors import ConflictError, ForbiddenError
+from fbs_debitor.core.http import request_system
+from fbs_debitor.core.text import MultiLine, SingleLine
+from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.service.agreements import account_for, mark_deceased, set_payment_agreement
+from fbs_debitor.debtor.service.credit import available_credit, refund
+from fbs_debitor.debtor.service.letters import letter_pdf
+from fbs_debitor.debtor.service.rules import get_rules, put_rules, rules_document
+from fbs_debitor.debtor.service.writeoff import write_off_by_hand
+from fbs_debitor.debtor.views import list_letters
+
+router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["debtor"])
+
+
+@router.get("/debtors/{debtor_id}")
+def get_debtor(kommunekode: str, debtor_id: str, request: Request) -> dict[str, Any]:
+    """A debtor's account (CPR 10 digits or CVR 8): claims, balances, postings, events,
+    invoices (payment ID, code line, due date, SRB, amount due), reminders, letters, payment
+    agreement. The CPR is masked."""
+    system = request_system(request)
+    with system.db.connect() as conn:
+        return views.account_view(conn, kommunekode, debtor_id, system.clock.today())
+
+
+@router.get("/claims/{claim_id}")
+def get_claim(kommunekode: str, claim_id: str, request: Request) -> dict[str, Any]:
+    """One claim (the library's id): debtor (masked), postings, balance, leg-1 delay."""
+    with request_system(request).db.connect() as conn:
+        return views.get_claim(conn, kommunekode, claim_id)
+
+
+@router.get("/ledger-check")
+def get_ledger_check(kommunekode: str, request: Request) -> dict[str, Any]:
+    """The ledger guard for this municipality: every claim that disagrees with its postings."""
+    with request_system(request).db.connect() as conn:
+        problems = guard.check_ledger(conn, kommunekode)
+    return {"ok": not problems, "problems": problems}
+
+
+# -- invoicing and dunning (leg 2) ------------------------------------------------------------------
+
+_MAX_ID = 2**63 - 1
+"""The largest BIGINT: ids and amounts beyond it are refused (422) before they reach the database."""
+
+
+@router.get("/debtor-rules")
+def get_debtor_rules(kommunekode: str, request: Request) -> dict[str, Any]:
+    """The municipality's debtor rules (the defaults if none were set)."""
+    with request_system(request).db.connect() as conn:
+        return rules_document(get_rules(conn, kommunekode))
+
+
+@router.put("/debtor-rules")
+def put_debtor_rules(
+    kommunekode: str,
+    request: Request,
+    body: dict[str, Any] = Body(  # noqa: B008 - FastAPI's way to declare a body
+        ..., description="The whole DebtorRules document; fields left out take their defaults"
+    ),
+) -> dict[str, Any]:
+    """Replace the municipality's debtor rules. Settings beyond the legal limits (gebyrloven § 2,
+    renteloven § 9 b) are refused with 422 and the limit in words."""
+    system = request_system(request)
+    with system.db.begin() as conn:
+        return rules_document(put_rules(conn, system.clock, kommunekode, body))
+
+
+@router.get("/letters")
+def get_letters(
+    kommunekode: str,
+    request: Request,
+    status: Annotated[str | None, Query(pattern="^(pending|delivered)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
+) -> dict[str, Any]:
+    """The letters (invoices and reminders) of the municipality, newest first; debtor masked."""
+    with request_system(request).db.connect() as conn:
+        found = list_letters(conn, kommunekode, status=status, limit=limit, offset=offset)
+    return {"letters": found}
+
+
+@router.get(
+    "/letters/{letter_id}.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The letter as PDF"}},
+)
+def get_letter_pdf(
+    kommunekode: str, letter_id: Annotated[int, Path(ge=1, le=_MAX_ID)], request: Request
+) -> Response:
+    """One letter rendered as PDF now, with its FIK payment slip."""
+    with request_system(request).db.connect() as conn:
+        pdf = letter_pdf(conn, kommunekode, letter_id)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{kommunekode}-{letter_id}.pdf"'},
+    )
+
+
+class PaymentAgreementRequest(pydantic.BaseModel):
+    """A payment agreement: no reminders for the account until (and including) ``until``."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    until: date
+    note: MultiLine = pydantic.Field(default="", max_length=2000)
+
+
+@router.post("/debtors/{debtor_id}/payment-agreement")
+def post_payment_agreement(
+    kommunekode: str, debtor_id: str, body: PaymentAgreementRequest, request: Request
+) -> dict[str, Any]:
+    """Record a payment agreement for the debtor (the newest replaces any earlier one)."""
+    system = request_system(request)
+    with system.db.begin() as conn:
+        return set_payment_agreement(
+            conn, system.clock, kommunekode, debtor_id, until=body.until, note=body.note
+        )
+
+
+class DeceasedRequest(pydantic.BaseModel):
+    """The date of death (default: today)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    on: date | None = None
+
+
+@router.post("/debtors/{debtor_id}/deceased")
+def post_deceased(
+    kommunekode: str, debtor_id: str, request: Request, body: DeceasedRequest | None = None
+) -> dict[str, Any]:
+    """Flag the debtor as deceased: the next dunning run writes the account's claims off."""
+    system = request_system(request)
+    with system.db.begin() as conn:
+        return mark_deceased(
+            conn, system.clock, kommunekode, debtor_id, on=None if body is None else body.on
+        )
+
+
+class WriteOffRequest(pydantic.BaseModel):
+    """A write-off by hand: the amount (default: the whole balance), why and who."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    reason: MultiLine = pydantic.Field(min_length=1, max_length=500)
+    by: SingleLine = pydantic.Field(min_length=1, max_length=100)
+
+
+@router.post("/claims/{claim_id}/write-off")
+def post_write_off(
+    kommunekode: str, claim_id: str, body: WriteOffRequest, request: Request
+) -> dict[str, Any]:
+    """Write (part of) a claim off by hand; ClaimWrittenOff (and ClaimClosed at zero) go to the
+    library through the outbox."""
+    system = request_system(request)
+    with system.db.begin() as conn:
+        return write_off_by_hand(
+            conn,
+            system.clock,
+            kommunekode,
+            claim_id,
+            amount_ore=body.amount_ore,
+            reason=body.reason,
+            by=body.by,
+        )
+
+
+# -- credit ---------------------------------------------------------------------------------------
+
+REFUND_ROLES = frozenset({"debtor-staff", "admin"})
+"""Who may refund credit: it pays money out, so not ``ops``, whom the staff routes admit too."""
+
+
+class RefundRequest(pydantic.BaseModel):
+    """A refund of the debtor's credit: the amount (default: all of it), the caller's reference
+    (idempotency key: the same reference again returns the first refund) and who asks."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    reference: SingleLine = pydantic.Field(min_length=1, max_length=120)
+    by: SingleLine | None = pydantic.Field(default=None, min_length=1, max_length=100)
+
+
+@router.post(
+    "/debtors/{debtor_id}/refunds",
+    status_code=201,
+    responses={
+        200: {"description": "The reference was used before: the first refund, unchanged"},
+        409: {"description": "No credit, the amount exceeds it, or the reference is taken"},
+    },
+)
+def post_refund(
+    kommunekode: str, debtor_id: str, body: RefundRequest, request: Request, response: Response
+) -> dict[str, Any]:
+    """Refund (part of) the debtor account's credit (overpayments not used for claims); the
+    payout to the citizen's NemKonto is the municipality's own. 201 with the refund; 200 with the
+    first refund if the reference was used before."""
+    who = getattr(request.state, "principal", None)
+    role = str(getattr(who, "role", ""))
+    if role not in REFUND_ROLES:
+        raise ForbiddenError(
+            "refunds are for the roles debtor-staff and admin", code="refund-not-allowed"
+        )
+    system = request_system(request)
+    try:
+        with system.db.begin() as conn:
+            account_id = account_for(conn, kommunekode, debtor_id)
+            made, created = refund(
+                conn,
+                system.clock,
+                kommunekode,
+                account_id,
+                body.amount_ore,
+                body.reference,
+                body.by or f"api key ({role})",
+            )
+            left = available_credit(conn, kommunekode, account_id)
+    except IntegrityError:
+        # a concurrent request with the same reference for another account won the race
+        raise ConflictError(
+            "a concurrent refund with the same reference was made first; send it again",
+            code="concurrent-request",
+        ) from None
+    if not created:
+        response.status_code = 200
+    return {"refund": made, "created": created, "credit_ore": left}

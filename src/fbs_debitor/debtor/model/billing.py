@@ -1,0 +1,181 @@
+"""Invoicing and dunning decisions, pure (no I/O): due dates, which reminder step is due, the fee
+a claim may get, interest to post, and which write-off rule applies.
+
+The dates (DOMAIN.md, rules.py):
+
+* **due date** = ``next_bank_day(issue date + payment_term_days)``; the **last timely payment
+  date** (SRB) is the due date itself (the municipality gives no grace days);
+* a reminder step is **due** when ``on >= SRB + step.days_after_deadline``; an invoice gets at
+  most **one step per date**, so a run that is days late catches up one step per later run and
+  re-running a date changes nothing;
+* a **civil** claim (replacement charge) gets a step's fee only while it has had fewer than three
+  fee-bearing reminders and the last was at least ten days ago (renteloven § 9 b). The rules
+  refuse settings beyond that, but a run checks it again per claim, because rules can change
+  between runs (three fee steps under the old rules plus one under the new would make a fourth);
+  a withheld fee still sends the reminder, without fee for that claim;
+* **interest** (when enabled, public claims only) is ``interest_due(principal, due date, on)``
+  minus what was posted before; never negative (a write-down after interest does not refund it)
+  and never on interest or fees, since the principal counts charge and regulations only (less
+  write-offs, which settle the principal first);
+* **write-off by rule**: limitation 3 years after the due date (forældelsesloven), or a balance
+  below ``write_off_below_ore`` once the last reminder step has gone out on an earlier date. A
+  payment agreement holds both back (the debtor has acknowledged the debt, which also interrupts
+  limitation, forældelsesloven § 14). A deceased debtor's claims are written off whatever else.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from enum import StrEnum
+from functools import lru_cache
+
+from fbs_debitor.contracts.registration import LegalBasis
+from fbs_debitor.core.bankdays import next_bank_day
+from fbs_debitor.debtor.model.interest import started_months
+from fbs_debitor.debtor.model.rules import (
+    INTEREST_PERMILLE_PER_MONTH,
+    LIMITATION_YEARS,
+    MAX_FEE_REMINDERS_CIVIL,
+    MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL,
+    DebtorRules,
+    ReminderStep,
+)
+
+REMINDER_PAY_DAYS = 10
+"""A reminder asks for payment within this many days (moved to the next bank day)."""
+
+
+class WriteOffRule(StrEnum):
+    """Why a write-off was made."""
+
+    MANUAL = "manual"
+    """By hand, by a member of staff (reason and name stored)."""
+    BELOW_MINIMUM = "below_minimum"
+    """The balance is below the municipality's minimum after the last reminder."""
+    LIMITATION = "limitation"
+    """Three years after the due date (forældelsesloven)."""
+    DECEASED = "deceased"
+    """The debtor died (the account is flagged by staff)."""
+
+
+def due_date_for(issue_date: date, payment_term_days: int) -> date:
+    """The due date of an invoice issued on ``issue_date``: the payment term later, moved to the
+    next bank day. It is also the last timely payment date (SRB)."""
+    return next_bank_day(issue_date + timedelta(days=payment_term_days))
+
+
+@lru_cache(maxsize=256)
+def reminder_pay_by(letter_date: date) -> date:
+    """The date a reminder sent on ``letter_date`` asks the debtor to pay by."""
+    return next_bank_day(letter_date + timedelta(days=REMINDER_PAY_DAYS))
+
+
+def add_years(d: date, years: int) -> date:
+    """``d`` moved ``years`` calendar years; 29 February becomes 28 February in a common year."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
+
+
+@lru_cache(maxsize=4096)
+def limitation_date(due_date: date) -> date:
+    """The first day a claim due on ``due_date`` is time-barred (3 years on)."""
+    return add_years(due_date, LIMITATION_YEARS)
+
+
+def next_step(
+    rules: DebtorRules,
+    *,
+    srb: date,
+    reminders_sent: int,
+    last_reminder_on: date | None,
+    on: date,
+) -> tuple[int, ReminderStep] | None:
+    """The reminder step to apply to an invoice on ``on`` as (step number from 1, step), or None.
+
+    ``reminders_sent`` is the highest step number the invoice has had (0: none);
+    ``last_reminder_on`` the date of its latest reminder. One step per invoice per date.
+    """
+    if reminders_sent >= len(rules.reminder_steps):
+        return None
+    if last_reminder_on is not None and last_reminder_on >= on:
+        return None
+    step = rules.reminder_steps[reminders_sent]
+    if on < srb + timedelta(days=step.days_after_deadline):
+        return None
+    return reminders_sent + 1, step
+
+
+def civil_fee_allowed(fee_reminders: int, last_fee_on: date | None, on: date) -> bool:
+    """Whether a civil claim may get a reminder fee on ``on`` (renteloven § 9 b): fewer than three
+    fee-bearing reminders so far, the last at least ten days before."""
+    if fee_reminders >= MAX_FEE_REMINDERS_CIVIL:
+        return False
+    return last_fee_on is None or (on - last_fee_on).days >= MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL
+
+
+def fee_for_claim(
+    step: ReminderStep,
+    basis: LegalBasis,
+    *,
+    fee_reminders: int,
+    last_fee_on: date | None,
+    on: date,
+) -> tuple[int, bool]:
+    """(the fee in øre this claim gets on this step, whether the civil guard withheld a fee)."""
+    fee = step.fee_public_ore if basis is LegalBasis.PUBLIC else step.fee_civil_ore
+    if fee == 0 or basis is not LegalBasis.CIVIL:
+        return fee, False
+    if civil_fee_allowed(fee_reminders, last_fee_on, on):
+        return fee, False
+    return 0, True
+
+
+@lru_cache(maxsize=4096)
+def _months(due_date: date, on: date) -> int:
+    return started_months(due_date, on)
+
+
+def interest_for(principal_ore: int, due_date: date, on: date) -> int:
+    """``interest_due(Money(principal_ore), due_date, on).ore`` in integer arithmetic (the run
+    computes it for every public claim): 1 % per started month, rounded half up to the øre."""
+    if principal_ore <= 0:
+        return 0
+    months = _months(due_date, on)
+    per_mille = months * INTEREST_PERMILLE_PER_MONTH
+    return (2 * principal_ore * per_mille + 1000) // 2000
+
+
+def interest_to_post(principal_ore: int, due_date: date, on: date, posted_ore: int) -> int:
+    """The interest posting in øre due on ``on`` (0 if none): what the principal has earned
+    since the due date minus what was posted; never negative."""
+    owed = interest_for(principal_ore, due_date, on) - posted_ore
+    return owed if owed > 0 else 0
+
+
+def rule_write_off(
+    rules: DebtorRules,
+    *,
+    on: date,
+    balance_ore: int,
+    due_date: date,
+    srb: date,
+    reminders_sent: int,
+    last_reminder_on: date | None,
+    under_agreement: bool,
+) -> WriteOffRule | None:
+    """The rule that writes an open claim off on ``on`` (not the deceased rule, which needs no
+    decision), or None."""
+    if balance_ore <= 0 or under_agreement:
+        return None
+    if rules.write_off_limitation and on >= limitation_date(due_date):
+        return WriteOffRule.LIMITATION
+    if balance_ore < rules.write_off_below_ore:
+        steps = len(rules.reminder_steps)
+        if steps == 0 and on > srb:
+            return WriteOffRule.BELOW_MINIMUM
+        last_done = steps and reminders_sent >= steps and last_reminder_on is not None
+        if last_done and last_reminder_on is not None and last_reminder_on < on:
+            return WriteOffRule.BELOW_MINIMUM
+    return None

@@ -1,0 +1,167 @@
+"""The debtor ledger, pure (no I/O): posting kinds and their signs, postings, balances and
+reversals.
+
+A claim's history is append-only postings; its balance is derived from them, never stored apart
+(a correction is a reversing posting)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from fbs_debitor.core.errors import ValidationError
+from fbs_debitor.core.money import Money
+
+
+class PostingKind(StrEnum):
+    """The kind of a ledger posting; fixes the sign of its amount (module docstring)."""
+
+    CHARGE = "charge"
+    WRITE_UP = "write_up"
+    WRITE_DOWN = "write_down"
+    CANCELLATION = "cancellation"
+    REMINDER_FEE = "reminder_fee"
+    INTEREST = "interest"
+    COVERAGE = "coverage"
+    WRITE_OFF = "write_off"
+    REVERSAL = "reversal"
+
+    @property
+    def sign(self) -> int:
+        """+1 for kinds that raise the balance, -1 for those that lower it, 0 for a reversal
+        (whose sign is the opposite of the posting it reverses)."""
+        return _SIGNS[self]
+
+
+_SIGNS: dict[PostingKind, int] = {
+    PostingKind.CHARGE: 1,
+    PostingKind.WRITE_UP: 1,
+    PostingKind.REMINDER_FEE: 1,
+    PostingKind.INTEREST: 1,
+    PostingKind.WRITE_DOWN: -1,
+    PostingKind.CANCELLATION: -1,
+    PostingKind.COVERAGE: -1,
+    PostingKind.WRITE_OFF: -1,
+    PostingKind.REVERSAL: 0,
+}
+
+
+PRINCIPAL_KINDS: frozenset[PostingKind] = frozenset(
+    {PostingKind.CHARGE, PostingKind.WRITE_UP, PostingKind.WRITE_DOWN}
+)
+"""The kinds that make up the claim's principal (what the library charged, as regulated)."""
+
+
+FEE_KINDS: frozenset[PostingKind] = frozenset({PostingKind.REMINDER_FEE, PostingKind.INTEREST})
+"""The kinds debtor adds on top of the principal (reminder fees and interest)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One ledger entry on a claim. Immutable and never deleted.
+
+    kind:          what happened (:class:`PostingKind`); fixes the sign of ``amount``.
+    amount:        signed amount: positive raises the claim's balance, negative lowers it; never
+                   zero.
+    effective_on:  the business date the posting counts from (Europe/Copenhagen).
+    booked_at:     when debtor booked it (aware UTC, business clock).
+    reverses:      for a ``reversal``: the id of the posting it undoes; None for every other kind.
+    message_id:    the message that caused the posting (None for debtor's own postings).
+    note:          free text shown to staff (the library's reason for a regulation); may be "".
+    id:            the database id; None for a posting not stored yet.
+    """
+
+    kind: PostingKind
+    amount: Money
+    effective_on: date
+    booked_at: datetime
+    reverses: int | None = None
+    message_id: str | None = None
+    note: str = ""
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        """Check the sign rule and that only a reversal names a posting it reverses."""
+        if self.amount.is_zero():
+            raise ValidationError("a posting cannot be 0,00 kr.", code="posting-sign")
+        if self.kind is PostingKind.REVERSAL:
+            if self.reverses is None:
+                raise ValidationError(
+                    "a reversal must name the posting it reverses", code="posting-sign"
+                )
+            return
+        if self.reverses is not None:
+            raise ValidationError(
+                f"only a reversal reverses a posting, not a {self.kind.value}", code="posting-sign"
+            )
+        if (self.amount.ore > 0) != (self.kind.sign > 0):
+            raise ValidationError(
+                f"a {self.kind.value} posting must be "
+                f"{'positive' if self.kind.sign > 0 else 'negative'}, got {self.amount}",
+                code="posting-sign",
+            )
+
+
+def balance(postings: Iterable[Posting]) -> Money:
+    """The claim's balance: the plain sum of its postings' signed amounts (0,00 kr. if none)."""
+    return Money.sum(p.amount for p in postings)
+
+
+def reverse(
+    posting: Posting, *, booked_at: datetime, effective_on: date, note: str = ""
+) -> Posting:
+    """The reversal of a stored posting: the same amount with the opposite sign."""
+    if posting.id is None:
+        raise ValueError("only a stored posting (with an id) can be reversed")
+    if posting.kind is PostingKind.REVERSAL:
+        raise ValidationError("a reversal is not reversed again; post anew", code="posting-sign")
+    return Posting(
+        kind=PostingKind.REVERSAL,
+        amount=-posting.amount,
+        effective_on=effective_on,
+        booked_at=booked_at,
+        reverses=posting.id,
+        note=note,
+    )
+
+
+def check_reversal(reversal: Posting, reversed_posting: Posting) -> None:
+    """Raise unless ``reversal`` reverses ``reversed_posting`` with the opposite sign."""
+    if reversal.reverses is None or reversal.reverses != reversed_posting.id:
+        raise ValidationError("the reversal names another posting", code="posting-sign")
+    if (reversal.amount.ore > 0) == (reversed_posting.amount.ore > 0):
+        raise ValidationError(
+            "a reversal carries the opposite sign of the posting it reverses", code="posting-sign"
+        )
+
+
+def principal_and_fees(postings: Iterable[tuple[PostingKind, int]]) -> tuple[int, int]:
+    """What is left of a claim's principal (the library's amount) and of debtor's own fees
+    (reminder fees, interest), from its postings in the order they were booked.
+
+    Payments (``coverage``) settle fees and interest before the principal, as Danish practice
+    requires; write-offs and cancellations take the principal first (the library's fee goes to
+    zero, debtor's own fees go with it). A reversal gives back to the principal. The library
+    applies exactly the principal changes debtor reports, so the two stay equal.
+    """
+    principal = fees = 0
+    for kind, amount in postings:
+        if kind in PRINCIPAL_KINDS:
+            principal += amount
+        elif kind in FEE_KINDS:
+            fees += amount
+        elif kind is PostingKind.COVERAGE:
+            taken = -amount
+            from_fees = min(max(fees, 0), taken)
+            fees -= from_fees
+            principal -= taken - from_fees
+        elif kind in (PostingKind.WRITE_OFF, PostingKind.CANCELLATION):
+            taken = -amount
+            from_principal = min(max(principal, 0), taken)
+            principal -= from_principal
+            fees -= taken - from_principal
+        else:  # reversal
+            principal += amount
+    return principal, fees

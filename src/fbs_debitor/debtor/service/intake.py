@@ -1,0 +1,466 @@
+"""Use cases of the debtor context's intake (leg 1: claims from the library).
+
+Each function works inside the caller's transaction (``conn``) and takes the business clock.
+
+Applying a registration message first checks everything it needs (the rules of
+:mod:`fbs_debitor.debtor.model` and the claim's current state) and only then writes. A refused
+message therefore changes nothing but its row in ``debtor_rejection``; an accepted one writes the
+claim, its postings and events. Through the worker every outcome is answered to the library with
+``RegistrationAccepted`` / ``RegistrationRejected`` (unordered messages, source ``debtor``); over
+HTTP the HTTP response is the answer.
+
+The read side (account and claim views, balances, the ledger guard) lives in
+:mod:`fbs_debitor.debtor.store.ledger` and is re-exported here.
+
+Free texts from the library (reasons) are stored with any CPR in them masked.
+
+Leg 2 starts here too: in the municipality's ``immediate`` invoicing mode a new claim is invoiced
+in the transaction that registers it (:func:`~fbs_debitor.debtor.service.invoicing.invoice_on_registration`),
+and a claim that moves to another debtor leaves its invoice for one to the new debtor
+(:func:`~fbs_debitor.debtor.service.invoicing.reinvoice_moved_claim`). A new claim of an account with credit
+is paid from the credit first and invoiced for what is left
+(:func:`~fbs_debitor.debtor.service.invoicing.invoice_after_credit`).
+
+Ordering: the worker applies the messages of one claim in their sequence order. A refused
+ClaimRegistered leaves no claim, so a corrected ClaimRegistered with a later sequence is accepted.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pydantic
+from sqlalchemy import Connection, select, update
+
+from fbs_debitor.contracts.registration import (
+    ClaimCancelled,
+    ClaimDebtorChanged,
+    ClaimMessage,
+    ClaimRegistered,
+    ClaimWrittenDown,
+    ClaimWrittenUp,
+    RegistrationAccepted,
+    RegistrationRejected,
+)
+from fbs_debitor.contracts.sending import Outgoing, send, send_many
+from fbs_debitor.contracts.tenants import MunicipalityConfigured
+from fbs_debitor.core.clock import Clock, business_date
+from fbs_debitor.core.errors import ValidationError
+from fbs_debitor.core.ids import mask_cprs_in_text
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.claims import (
+    ClaimStatus,
+    EventKind,
+    Outcome,
+    Refusal,
+    accepted,
+    cancellation_amount,
+    check_registration,
+    claim_exists,
+    describe_contract_error,
+    mask_debtor_id,
+    parse_debtor,
+    refused,
+    require_open,
+    require_positive,
+    write_down_amount,
+)
+from fbs_debitor.debtor.model.ledger import PostingKind
+from fbs_debitor.debtor.service.invoicing import (
+    NewClaim,
+    invoice_after_credit,
+    invoice_on_registration,
+    reinvoice_moved_claim,
+)
+from fbs_debitor.debtor.store import ledger
+from fbs_debitor.debtor.store.tables import claims, configs
+from fbs_debitor.messaging.envelope import Envelope
+from fbs_debitor.messaging.inbox import record_applied
+from fbs_debitor.messaging.outbox import wall_now
+
+SOURCE = "debtor"
+"""The source of the messages debtor sends."""
+CONSUMER = "debtor"
+"""The consumer name debtor records applied messages under (worker and HTTP alike)."""
+HTTP_SOURCE = "library-http"
+"""The inbox source of messages that arrive over the HTTP service endpoint."""
+
+_ONE_MS = timedelta(milliseconds=1)
+
+
+# -- applying registration messages ---------------------------------------------------------------
+
+
+def apply_registration_message(
+    conn: Connection,
+    clock: Clock,
+    message: ClaimMessage,
+    *,
+    message_id: str,
+    enqueued_at: datetime | None,
+    sequence: int | None = None,
+) -> Outcome:
+    """Apply one registration message (or refuse it) and answer the library through the outbox.
+
+    ``enqueued_at`` is the wall-clock time the library wrote the message (the start of leg 1;
+    None if unknown); ``sequence`` its per-claim sequence number, if it came ordered.
+    """
+    outcome = apply_registration(
+        conn, clock, message, message_id=message_id, enqueued_at=enqueued_at, sequence=sequence
+    )
+    answer(conn, clock, outcome)
+    return outcome
+
+
+def apply_registration(
+    conn: Connection,
+    clock: Clock,
+    message: ClaimMessage,
+    *,
+    message_id: str,
+    enqueued_at: datetime | None,
+    sequence: int | None = None,
+) -> Outcome:
+    """Apply one registration message or refuse it, without answering (the caller answers)."""
+    match message:
+        case ClaimRegistered():
+            return _register(conn, clock, message, message_id, enqueued_at, sequence)
+        case ClaimWrittenDown():
+            return _regulate(conn, clock, message, PostingKind.WRITE_DOWN, message_id, sequence)
+        case ClaimWrittenUp():
+            return _regulate(conn, clock, message, PostingKind.WRITE_UP, message_id, sequence)
+        case ClaimCancelled():
+            return _cancel(conn, clock, message, message_id, sequence)
+        case ClaimDebtorChanged():
+            return _change_debtor(conn, clock, message, message_id, sequence)
+        case _:
+            raise TypeError(f"{message.MESSAGE_TYPE} is not a registration message")
+
+
+def receive_registration(
+    conn: Connection, clock: Clock, message: ClaimMessage, *, message_id: str
+) -> Outcome | None:
+    """A registration message that came over HTTP: record it in the inbox and apply it, in the
+    caller's transaction. None if that message id was applied before (nothing changes then).
+
+    Its leg-1 delay is unknown (the sender's enqueue time is not ours), so ``leg1_ms`` stays None.
+    """
+    received_at = wall_now()
+    envelope = Envelope(
+        message_id=message_id,
+        message_type=message.MESSAGE_TYPE,
+        source=HTTP_SOURCE,
+        municipality=message.municipality,
+        payload={},
+        occurred_at=message.occurred_at,
+        enqueued_at=received_at,
+    )
+    if not record_applied(conn, CONSUMER, envelope):
+        return None
+    return apply_registration(conn, clock, message, message_id=message_id, enqueued_at=None)
+
+
+def refuse_unreadable_message(
+    conn: Connection,
+    clock: Clock,
+    *,
+    municipality: str,
+    message_id: str,
+    message_type: str,
+    payload: dict[str, Any],
+    error: pydantic.ValidationError,
+) -> Outcome | None:
+    """Record a message whose payload does not read as its contract, and answer the library if
+    the payload at least names the claim (else there is no one to answer; None)."""
+    claim_id = payload.get("claim_id")
+    claim_id = claim_id if isinstance(claim_id, str) and 0 < len(claim_id) <= 40 else ""
+    outcome = Outcome(
+        accepted=False,
+        municipality=municipality,
+        claim_id=claim_id,
+        message_id=message_id,
+        message_type=message_type[:120],
+        code=Refusal.INVALID_MESSAGE.value,
+        reason=describe_contract_error(error),
+    )
+    ledger.insert_rejections(conn, [outcome], clock.now())
+    if not claim_id:
+        return None
+    answer(conn, clock, outcome)
+    return outcome
+
+
+# -- the five messages ----------------------------------------------------------------------------
+
+
+def _register(
+    conn: Connection,
+    clock: Clock,
+    msg: ClaimRegistered,
+    message_id: str,
+    enqueued_at: datetime | None,
+    sequence: int | None,
+) -> Outcome:
+    """A new claim, with its account if the debtor has none, and its charge posting."""
+    try:
+        debtor, kind, amount = check_registration(msg)
+        account_id, existing = ledger.lookup_for_registration(
+            conn, msg.municipality, debtor.value, msg.claim_id
+        )
+        if existing is not None:
+            raise claim_exists(msg.claim_id)
+    except ValidationError as refusal:
+        return _refuse(conn, clock, msg, message_id, refusal)
+    now = clock.now()
+    if account_id is None:
+        account_id = ledger.insert_account(
+            conn, msg.municipality, msg.debtor.id_type, debtor.value, now
+        )
+    new = NewClaim(msg, account_id, msg.debtor.id_type, debtor.value, kind)
+    invoiced = invoice_on_registration(conn, clock, [new])  # immediate mode only
+    ledger.insert_registered_claim(
+        conn,
+        msg,
+        account_id=account_id,
+        kind=kind,
+        registered_at=now,
+        leg1_ms=None if enqueued_at is None else max(0, (wall_now() - enqueued_at) // _ONE_MS),
+        sequence=sequence,
+        message_id=message_id,
+        invoice_id=invoiced.invoice_ids.get((msg.municipality, msg.claim_id)),
+    )
+    if invoiced.after_credit:  # the account has credit: it pays first, the invoice the rest
+        invoice_after_credit(conn, clock, invoiced.after_credit)
+    return accepted(msg, message_id, amount)
+
+
+def _existing(conn: Connection, msg: ClaimMessage) -> Any:
+    """The claim's state row (see ``ledger.claim_state``); refuses ``unknown-claim``."""
+    state = ledger.claim_state(conn, msg.municipality, msg.claim_id)
+    if state is None:
+        raise ValidationError(
+            f"Fordringen {msg.claim_id} findes ikke / unknown claim {msg.claim_id}",
+            code=Refusal.UNKNOWN_CLAIM,
+        )
+    return state
+
+
+def _regulate(
+    conn: Connection,
+    clock: Clock,
+    msg: ClaimWrittenDown | ClaimWrittenUp,
+    kind: PostingKind,
+    message_id: str,
+    sequence: int | None,
+) -> Outcome:
+    """A write-down or write-up: one posting."""
+    what = "write-down" if kind is PostingKind.WRITE_DOWN else "write-up"
+    try:
+        state = _existing(conn, msg)
+        require_open(ClaimStatus(state.status), msg.claim_id)
+        amount = require_positive(msg.amount_ore, what)
+        current = Money(ore=int(state.balance_ore))
+        signed = (
+            write_down_amount(current, amount, msg.claim_id)
+            if kind is PostingKind.WRITE_DOWN
+            else amount
+        )
+    except ValidationError as refusal:
+        return _refuse(conn, clock, msg, message_id, refusal)
+    _post(conn, clock, msg, state.id, kind, signed, message_id, msg.reason)
+    _touch(conn, state.id, sequence)
+    return accepted(msg, message_id, current + signed)
+
+
+def _cancel(
+    conn: Connection, clock: Clock, msg: ClaimCancelled, message_id: str, sequence: int | None
+) -> Outcome:
+    """A cancellation: a posting of the whole remaining balance; the claim ends cancelled."""
+    try:
+        state = _existing(conn, msg)
+        require_open(ClaimStatus(state.status), msg.claim_id)
+        signed = cancellation_amount(Money(ore=int(state.balance_ore)))
+    except ValidationError as refusal:
+        return _refuse(conn, clock, msg, message_id, refusal)
+    if signed is not None:
+        _post(conn, clock, msg, state.id, PostingKind.CANCELLATION, signed, message_id, msg.reason)
+    _touch(conn, state.id, sequence, status=ClaimStatus.CANCELLED)
+    _event(
+        conn,
+        clock,
+        msg,
+        state.id,
+        EventKind.CANCELLED,
+        message_id,
+        {"reason": mask_cprs_in_text(msg.reason)},
+    )
+    return accepted(msg, message_id, Money.zero())
+
+
+def _change_debtor(
+    conn: Connection, clock: Clock, msg: ClaimDebtorChanged, message_id: str, sequence: int | None
+) -> Outcome:
+    """Move the claim to the account of the new debtor (opened if missing)."""
+    try:
+        debtor = parse_debtor(msg.debtor.id_type, msg.debtor.id)
+        state = _existing(conn, msg)
+        require_open(ClaimStatus(state.status), msg.claim_id)
+    except ValidationError as refusal:
+        return _refuse(conn, clock, msg, message_id, refusal)
+    account_id = ledger.find_account_id(conn, msg.municipality, debtor.value)
+    if account_id is None:
+        account_id = ledger.insert_account(
+            conn, msg.municipality, msg.debtor.id_type, debtor.value, clock.now()
+        )
+    if account_id != state.account_id:
+        _touch(conn, state.id, sequence, account_id=account_id)
+        reinvoice_moved_claim(conn, clock, msg.municipality, state.id)
+        detail = {
+            "old_debtor": mask_debtor_id(state.id_type, state.debtor_id),
+            "new_debtor": mask_debtor_id(msg.debtor.id_type, debtor.value),
+            "reason": mask_cprs_in_text(msg.reason),
+        }
+        _event(conn, clock, msg, state.id, EventKind.DEBTOR_CHANGED, message_id, detail)
+    else:
+        _touch(conn, state.id, sequence)  # the same debtor again: nothing to move
+    return accepted(msg, message_id, Money(ore=int(state.balance_ore)))
+
+
+# -- small writers --------------------------------------------------------------------------------
+
+
+def _post(
+    conn: Connection,
+    clock: Clock,
+    msg: ClaimMessage,
+    claim_pk: int,
+    kind: PostingKind,
+    signed: Money,
+    message_id: str,
+    note: str,
+) -> None:
+    ledger.insert_posting(
+        conn,
+        {
+            "municipality": msg.municipality,
+            "claim_pk": claim_pk,
+            "kind": kind.value,
+            "amount_ore": signed.ore,
+            "reverses": None,
+            "booked_at": clock.now(),
+            "effective_on": business_date(msg.occurred_at),
+            "message_id": message_id,
+            "note": mask_cprs_in_text(note),
+        },
+    )
+
+
+def _touch(
+    conn: Connection,
+    claim_pk: int,
+    sequence: int | None,
+    *,
+    status: ClaimStatus | None = None,
+    account_id: int | None = None,
+) -> None:
+    """Update the claim row: the last applied sequence, and a new status or account if given."""
+    values: dict[str, Any] = {}
+    if sequence is not None:
+        values["last_applied_sequence"] = sequence
+    if status is not None:
+        values["status"] = status.value
+    if account_id is not None:
+        values["account_id"] = account_id
+    if values:
+        conn.execute(update(claims).where(claims.c.id == claim_pk).values(**values))
+
+
+def _event(
+    conn: Connection,
+    clock: Clock,
+    msg: ClaimMessage,
+    claim_pk: int,
+    kind: EventKind,
+    message_id: str,
+    detail: dict[str, str],
+) -> None:
+    ledger.insert_event(
+        conn,
+        {
+            "municipality": msg.municipality,
+            "claim_pk": claim_pk,
+            "kind": kind.value,
+            "at": clock.now(),
+            "message_id": message_id,
+            "detail": detail,
+        },
+    )
+
+
+def _refuse(
+    conn: Connection, clock: Clock, msg: ClaimMessage, message_id: str, refusal: ValidationError
+) -> Outcome:
+    """Record the refusal; nothing else was written (every check runs before any write)."""
+    outcome = refused(msg, message_id, refusal)
+    ledger.insert_rejections(conn, [outcome], clock.now())
+    return outcome
+
+
+def answer(conn: Connection, clock: Clock, outcome: Outcome) -> None:
+    """Tell the library how its message went: RegistrationAccepted or RegistrationRejected
+    (unordered messages, source ``debtor``)."""
+    send(conn, answer_message(clock, outcome), source=SOURCE)
+
+
+def answer_many(conn: Connection, clock: Clock, outcomes: list[Outcome]) -> None:
+    """:func:`answer` for many outcomes with one executemany (the bulk path)."""
+    send_many(conn, [Outgoing(answer_message(clock, o)) for o in outcomes], source=SOURCE)
+
+
+def answer_message(clock: Clock, outcome: Outcome) -> RegistrationAccepted | RegistrationRejected:
+    """The answer to the library for one outcome."""
+    if outcome.accepted:
+        assert outcome.balance_ore is not None
+        return RegistrationAccepted(
+            municipality=outcome.municipality,
+            occurred_at=clock.now(),
+            claim_id=outcome.claim_id,
+            accepted_message_id=outcome.message_id,
+            accepted_type=outcome.message_type,
+            debtor_balance_ore=outcome.balance_ore,
+        )
+    assert outcome.code is not None and outcome.reason is not None
+    return RegistrationRejected(
+        municipality=outcome.municipality,
+        occurred_at=clock.now(),
+        claim_id=outcome.claim_id,
+        rejected_message_id=outcome.message_id,
+        rejected_type=outcome.message_type,
+        code=outcome.code,
+        reason=outcome.reason,
+    )
+
+
+# -- municipal set-up -----------------------------------------------------------------------------
+
+
+def configure_municipality(conn: Connection, clock: Clock, message: MunicipalityConfigured) -> None:
+    """Keep debtor's copy of the municipality's set-up (insert or replace)."""
+    values = {
+        "name": message.name,
+        "creditor_number": message.creditor_number,
+        "debtor_vendor": message.debtor_vendor,
+        "updated_at": clock.now(),
+    }
+    where = configs.c.municipality == message.municipality
+    if conn.execute(select(configs.c.municipality).where(where)).first() is None:
+        conn.execute(configs.insert().values(municipality=message.municipality, **values))
+    else:
+        conn.execute(update(configs).where(where).values(**values))
+
+
+def get_config(conn: Connection, municipality: str) -> dict[str, Any] | None:
+    """Debtor's copy of the municipality's set-up, or None if it never arrived."""
+    row = conn.execute(select(configs).where(configs.c.municipality == municipality)).first()
+    return None if row is None else dict(row._mapping)

@@ -1,0 +1,289 @@
+"""Write-off (afskrivning): by rule (below the minimum after the last reminder, limitation three
+years after the due date, deceased debtors) and by hand (staff, with reason and name).
+
+Each write-off is a ``write_off`` posting (negative), a ``debtor_write_off`` row saying why and
+by whom, and ``coverage.ClaimWrittenOff`` to the library (ordered per claim with the claim's own
+coverage sequence, ``debtor_claim.coverage_sequence``, from 1). When the balance reaches zero
+the claim ends ``written_off`` and ``coverage.ClaimClosed`` (outcome ``written_off``) follows
+with the next sequence. They go through the outbox like every contract; the library applies them
+to its fee (leg 4), lowering it by the amount and stopping at zero, which is why a write-off
+settles the principal first (``ledger.principal_balances``).
+
+The amount written off is the claim's balance in debtor, reminder fees and interest included;
+``remaining_ore`` is what is left in debtor afterwards.
+
+:func:`apply_write_offs` writes many at once (one statement per table); the dunning run and
+:func:`run_write_offs` (in ``dunning``) decide which claims, :func:`write_off_by_hand` takes one
+from staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, update
+
+from fbs_debitor.contracts.coverage import ClaimClosed, ClaimWrittenOff
+from fbs_debitor.contracts.sending import Outgoing, send_many
+from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
+from fbs_debitor.core.ids import mask_cprs_in_text
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.billing import WriteOffRule, limitation_date
+from fbs_debitor.debtor.model.claims import ClaimStatus
+from fbs_debitor.debtor.model.ledger import PostingKind
+from fbs_debitor.debtor.store.ledger import insert_postings
+from fbs_debitor.debtor.store.rules import lock_billing
+from fbs_debitor.debtor.store.tables import accounts, claims, postings, write_offs
+
+SOURCE = "debtor"
+LEG = "leg4"
+SYSTEM = "system"
+"""Who made a write-off by rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOff:
+    """One write-off to make.
+
+    claim_pk / claim_id:  the claim's database id / the library's id.
+    municipality:         the kommunekode.
+    amount_ore:           how much to write off (> 0, at most the balance).
+    balance_ore:          the claim's balance before it.
+    coverage_sequence:    the last coverage sequence sent for the claim.
+    rule / reason / by:   why, in words, and who (``system`` for a rule).
+    """
+
+    claim_pk: int
+    claim_id: str
+    municipality: str
+    amount_ore: int
+    balance_ore: int
+    coverage_sequence: int
+    rule: WriteOffRule
+    reason: str
+    by: str = SYSTEM
+
+    @property
+    def remaining_ore(self) -> int:
+        return self.balance_ore - self.amount_ore
+
+
+def reason_for(rule: WriteOffRule, *, due_date: date | None = None, below_ore: int = 0) -> str:
+    """The reason text of a write-off by rule (Danish, as the library shows it)."""
+    match rule:
+        case WriteOffRule.LIMITATION:
+            when = "" if due_date is None else f" (forfald {due_date.isoformat()}, "
+            until = "" if due_date is None else f"forældet {limitation_date(due_date)})"
+            return f"Forældet efter 3 år{when}{until}"
+        case WriteOffRule.BELOW_MINIMUM:
+            return f"Restbeløb under {Money(ore=below_ore)} efter sidste rykker"
+        case WriteOffRule.DECEASED:
+            return "Debitor er død"
+        case _:
+            return "Afskrevet"
+
+
+_MARK_CLAIM = (
+    update(claims)
+    .where(claims.c.id == bindparam("claim_pk"))
+    .values(status=bindparam("new_status"), coverage_sequence=bindparam("sequence"))
+)
+
+
+def apply_write_offs(
+    conn: Connection, clock: Clock, on: date, items: Sequence[WriteOff]
+) -> list[str]:
+    """Make the write-offs: postings, reasons, claim states and messages, one statement per
+    table; returns the ids of the messages sent (ClaimWrittenOff, ClaimClosed) in order."""
+    if not items:
+        return []
+    now = clock.now()
+    insert_postings(
+        conn,
+        [
+            {
+                "municipality": w.municipality,
+                "claim_pk": w.claim_pk,
+                "kind": PostingKind.WRITE_OFF.value,
+                "amount_ore": -w.amount_ore,
+                "reverses": None,
+                "booked_at": now,
+                "effective_on": on,
+                "message_id": None,
+                "note": w.reason,
+                "reminder_id": None,
+            }
+            for w in items
+        ],
+    )
+    conn.execute(
+        write_offs.insert(),
+        [
+            {
+                "municipality": w.municipality,
+                "claim_pk": w.claim_pk,
+                "amount_ore": w.amount_ore,
+                "rule": w.rule.value,
+                "reason": w.reason,
+                "by": w.by,
+                "effective_on": on,
+                "at": now,
+            }
+            for w in items
+        ],
+    )
+    messages: list[Outgoing] = []
+    marks: list[dict[str, Any]] = []
+    for w in items:
+        sequence = w.coverage_sequence + 1
+        messages.append(
+            Outgoing(
+                ClaimWrittenOff(
+                    municipality=w.municipality,
+                    occurred_at=now,
+                    claim_id=w.claim_id,
+                    amount_ore=w.amount_ore,
+                    reason=w.reason,
+                    remaining_ore=w.remaining_ore,
+                ),
+                sequence,
+            )
+        )
+        closed = w.remaining_ore == 0
+        if closed:
+            sequence += 1
+            messages.append(
+                Outgoing(
+                    ClaimClosed(
+                        municipality=w.municipality,
+                        occurred_at=now,
+                        claim_id=w.claim_id,
+                        outcome=ClaimStatus.WRITTEN_OFF.value,
+                    ),
+                    sequence,
+                )
+            )
+        marks.append(
+            {
+                "claim_pk": w.claim_pk,
+                "new_status": (ClaimStatus.WRITTEN_OFF if closed else ClaimStatus.OPEN).value,
+                "sequence": sequence,
+            }
+        )
+    conn.execute(_MARK_CLAIM, marks)
+    return send_many(conn, messages, source=SOURCE, leg=LEG)
+
+
+def deceased_write_offs(conn: Connection, municipality: str) -> list[WriteOff]:
+    """Write-offs for every open claim with a positive balance of a deceased debtor (invoiced
+    or not). One query."""
+    balance = func.sum(postings.c.amount_ore)
+    rows = conn.execute(
+        select(claims.c.id, claims.c.claim_id, claims.c.coverage_sequence, balance)
+        .select_from(
+            claims.join(accounts, accounts.c.id == claims.c.account_id).join(
+                postings, postings.c.claim_pk == claims.c.id
+            )
+        )
+        .where(
+            claims.c.municipality == municipality,
+            claims.c.status == ClaimStatus.OPEN.value,
+            accounts.c.deceased_on.is_not(None),
+        )
+        .group_by(claims.c.id)
+        .having(balance > 0)
+        .order_by(claims.c.id)
+    )
+    reason = reason_for(WriteOffRule.DECEASED)
+    return [
+        WriteOff(
+            claim_pk=int(pk),
+            claim_id=cid,
+            municipality=municipality,
+            amount_ore=int(total),
+            balance_ore=int(total),
+            coverage_sequence=int(seq),
+            rule=WriteOffRule.DECEASED,
+            reason=reason,
+        )
+        for pk, cid, seq, total in rows
+    ]
+
+
+def write_off_by_hand(
+    conn: Connection,
+    clock: Clock,
+    municipality: str,
+    claim_id: str,
+    *,
+    amount_ore: int | None,
+    reason: str,
+    by: str,
+) -> dict[str, Any]:
+    """Staff write off (part of) an open claim: ``amount_ore`` (default: the whole balance),
+    with the reason and who did it (both required, stored; CPR numbers in the reason masked).
+
+    Raises NotFoundError for an unknown claim, ConflictError for a claim that is not open or
+    has nothing left, ValidationError for an amount that is not 1 øre to the balance."""
+    reason, by = mask_cprs_in_text(reason.strip()), by.strip()
+    if not reason:
+        raise ValidationError("a write-off needs a reason", code="write-off-reason")
+    if not by or len(by) > 100:
+        raise ValidationError(
+            "a write-off needs the name of who makes it (1 to 100 characters)",
+            code="write-off-by",
+        )
+    lock_billing(conn, municipality)
+    row = conn.execute(
+        select(
+            claims.c.id,
+            claims.c.status,
+            claims.c.coverage_sequence,
+            func.sum(postings.c.amount_ore),
+        )
+        .join_from(claims, postings, postings.c.claim_pk == claims.c.id)
+        .where(claims.c.municipality == municipality, claims.c.claim_id == claim_id)
+        .group_by(claims.c.id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"unknown claim {claim_id}", code="unknown-claim")
+    pk, status, coverage_sequence, total = row
+    balance = Money(ore=int(total))
+    if status != ClaimStatus.OPEN.value:
+        raise ConflictError(
+            f"claim {claim_id} is {status}; only an open claim can be written off",
+            code="claim-not-open",
+        )
+    if not balance.is_positive():
+        raise ConflictError(f"claim {claim_id} has nothing left to write off", code="claim-paid")
+    amount = balance if amount_ore is None else Money(ore=amount_ore)
+    if not amount.is_positive() or amount > balance:
+        raise ValidationError(
+            f"the write-off must be between 0,01 kr. and the balance {balance}, got {amount}",
+            code="write-off-amount",
+        )
+    item = WriteOff(
+        claim_pk=int(pk),
+        claim_id=claim_id,
+        municipality=municipality,
+        amount_ore=amount.ore,
+        balance_ore=balance.ore,
+        coverage_sequence=int(coverage_sequence),
+        rule=WriteOffRule.MANUAL,
+        reason=reason,
+        by=by,
+    )
+    message_ids = apply_write_offs(conn, clock, clock.today(), [item])
+    return {
+        "claim_id": claim_id,
+        "written_off_ore": item.amount_ore,
+        "remaining_ore": item.remaining_ore,
+        "status": (ClaimStatus.WRITTEN_OFF if item.remaining_ore == 0 else ClaimStatus.OPEN).value,
+        "reason": reason,
+        "by": by,
+        "messages": message_ids,
+    }

@@ -1,0 +1,430 @@
+"""Queries of the debtor ledger: accounts, claims, postings, events and rejections, written
+and read as whole records (:class:`~fbs_debitor.debtor.model.claims.Claim`, ``Account``,
+``Posting``). The tables are in :mod:`~fbs_debitor.debtor.store.tables`.
+
+The hot path (a ClaimRegistered) uses the prebuilt statements below: one lookup, at most one
+account insert, one claim insert, one posting insert.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Index,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from fbs_debitor.contracts.registration import ClaimKind, ClaimRegistered, LegalBasis
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.claims import (
+    Account,
+    Claim,
+    ClaimEvent,
+    ClaimStatus,
+    EventKind,
+    IdType,
+    Outcome,
+)
+from fbs_debitor.debtor.model.ledger import Posting, PostingKind
+from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
+
+Index("ix_debtor_claim_account", claims.c.account_id)
+Index("ix_debtor_claim_status", claims.c.municipality, claims.c.status)
+Index("ix_debtor_claim_invoice", claims.c.invoice_id)
+
+Index("ix_debtor_posting_claim", postings.c.claim_pk)
+
+Index("ix_debtor_claim_event_claim", events.c.claim_pk)
+
+Index("ix_debtor_rejection_claim", rejections.c.municipality, rejections.c.claim_id)
+
+# -- prebuilt statements for the hot path -----------------------------------------------------
+# Built once with bind parameters, so that executing one costs no statement construction and
+# SQLAlchemy finds its compiled form in the cache at once. They hold no data.
+
+_INSERT_CLAIM = claims.insert()
+_INSERT_POSTING = postings.insert()
+_INSERT_EVENT = events.insert()
+_INSERT_REJECTION = rejections.insert()
+
+_ACCOUNT_ID = (
+    select(accounts.c.id)
+    .where(
+        accounts.c.municipality == bindparam("municipality"),
+        accounts.c.debtor_id == bindparam("debtor_id"),
+    )
+    .scalar_subquery()
+)
+_CLAIM_PK = (
+    select(claims.c.id)
+    .where(
+        claims.c.municipality == bindparam("municipality"),
+        claims.c.claim_id == bindparam("claim_id"),
+    )
+    .scalar_subquery()
+)
+_LOOKUP_FOR_REGISTRATION = select(_ACCOUNT_ID, _CLAIM_PK)
+_FIND_ACCOUNT_ID = select(_ACCOUNT_ID)
+_INSERT_ACCOUNT = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(accounts)
+    .on_conflict_do_nothing(index_elements=["municipality", "debtor_id"])
+    .returning(accounts.c.id)
+    for dialect in (postgresql, sqlite)
+}
+_CLAIM_STATE = (
+    select(
+        claims.c.id,
+        claims.c.account_id,
+        claims.c.status,
+        select(func.coalesce(func.sum(postings.c.amount_ore), 0))
+        .where(postings.c.claim_pk == claims.c.id)
+        .scalar_subquery()
+        .label("balance_ore"),
+        accounts.c.id_type,
+        accounts.c.debtor_id,
+    )
+    .join_from(claims, accounts, claims.c.account_id == accounts.c.id)
+    .where(
+        claims.c.municipality == bindparam("municipality"),
+        claims.c.claim_id == bindparam("claim_id"),
+    )
+)
+
+
+def lookup_for_registration(
+    conn: Connection, municipality: str, debtor_id: str, claim_id: str
+) -> tuple[int | None, int | None]:
+    """(account id of the debtor, database id of the claim), each None if missing: one query."""
+    row = conn.execute(
+        _LOOKUP_FOR_REGISTRATION,
+        {"municipality": municipality, "debtor_id": debtor_id, "claim_id": claim_id},
+    ).one()
+    return (None if row[0] is None else int(row[0]), None if row[1] is None else int(row[1]))
+
+
+def find_account_id(conn: Connection, municipality: str, debtor_id: str) -> int | None:
+    """The id of the account for this number in this municipality, or None."""
+    value = conn.execute(
+        _FIND_ACCOUNT_ID, {"municipality": municipality, "debtor_id": debtor_id}
+    ).scalar()
+    return None if value is None else int(value)
+
+
+def insert_account(
+    conn: Connection, municipality: str, id_type: str, debtor_id: str, created_at: datetime
+) -> int:
+    """Open an account and return its id; when another transaction opened the same account
+    meanwhile, return that one's id (INSERT ... ON CONFLICT DO NOTHING, then read)."""
+    value = conn.execute(
+        _INSERT_ACCOUNT[conn.dialect.name],
+        {
+            "municipality": municipality,
+            "id_type": id_type,
+            "debtor_id": debtor_id,
+            "created_at": created_at,
+        },
+    ).scalar()
+    if value is None:
+        existing = find_account_id(conn, municipality, debtor_id)
+        assert existing is not None  # the conflict says it exists
+        return existing
+    return int(value)
+
+
+def claim_row(
+    msg: ClaimRegistered,
+    *,
+    account_id: int,
+    kind: ClaimKind,
+    registered_at: datetime,
+    leg1_ms: int | None,
+    sequence: int | None,
+    invoice_id: int | None = None,
+) -> dict[str, Any]:
+    """The ``debtor_claim`` row (without ``id``) of a new open claim from its registration
+    (``invoice_id``: the invoice immediate mode issued for it, if any)."""
+    return {
+        "municipality": msg.municipality,
+        "claim_id": msg.claim_id,
+        "account_id": account_id,
+        "claim_kind": kind.value,
+        "legal_basis": kind.legal_basis.value,
+        "debtor_classification": msg.debtor_classification,
+        "psrm_claim_type": msg.psrm_claim_type,
+        "patron_id": msg.patron_id,
+        "created_on": msg.created_on,
+        "due_date": msg.due_date,
+        "acknowledged": msg.acknowledged,
+        "materials": json.dumps([m.model_dump() for m in msg.materials], ensure_ascii=False),
+        "invoice_text": msg.invoice_text,
+        "status": ClaimStatus.OPEN.value,
+        "registered_at": registered_at,
+        "leg1_ms": leg1_ms,
+        "last_applied_sequence": sequence,
+        "invoice_id": invoice_id,
+        "coverage_sequence": 0,
+    }
+
+
+def charge_row(
+    msg: ClaimRegistered, claim_pk: int, booked_at: datetime, message_id: str
+) -> dict[str, Any]:
+    """The claim's first posting: the charge of its amount, effective on the day the library
+    created the claim."""
+    return {
+        "municipality": msg.municipality,
+        "claim_pk": claim_pk,
+        "kind": PostingKind.CHARGE.value,
+        "amount_ore": msg.amount_ore,
+        "reverses": None,
+        "booked_at": booked_at,
+        "effective_on": msg.created_on,
+        "message_id": message_id,
+        "note": "",
+    }
+
+
+def insert_registered_claim(
+    conn: Connection,
+    msg: ClaimRegistered,
+    *,
+    account_id: int,
+    kind: ClaimKind,
+    registered_at: datetime,
+    leg1_ms: int | None,
+    sequence: int | None,
+    message_id: str,
+    invoice_id: int | None = None,
+) -> int:
+    """Insert a new open claim from its registration and its charge posting; returns the
+    claim's database id."""
+    row = claim_row(
+        msg,
+        account_id=account_id,
+        kind=kind,
+        registered_at=registered_at,
+        leg1_ms=leg1_ms,
+        sequence=sequence,
+        invoice_id=invoice_id,
+    )
+    pk = conn.execute(_INSERT_CLAIM, row).inserted_primary_key
+    assert pk is not None
+    claim_pk = int(pk[0])
+    conn.execute(_INSERT_POSTING, charge_row(msg, claim_pk, registered_at, message_id))
+    return claim_pk
+
+
+# -- many at once (executemany), for apply_registrations_bulk --------------------------------------
+
+Key = tuple[str, str]
+"""(municipality, number or claim id): the natural key of an account or a claim."""
+
+
+def _by_municipality(keys: set[Key]) -> dict[str, list[str]]:
+    """The second halves of ``keys`` per municipality."""
+    out: dict[str, list[str]] = {}
+    for municipality, value in keys:
+        out.setdefault(municipality, []).append(value)
+    return out
+
+
+def existing_claims(conn: Connection, keys: set[Key]) -> set[Key]:
+    """Which of the (municipality, claim id) pairs exist already.
+
+    One query per municipality with ``municipality = :m AND claim_id IN (...)``: PostgreSQL
+    plans a row-value ``(municipality, claim_id) IN (...)`` list of thousands as a scan of the
+    whole table, which made every batch slower than the last."""
+    found: set[Key] = set()
+    for municipality, ids in _by_municipality(keys).items():
+        rows = conn.execute(
+            select(claims.c.claim_id).where(
+                claims.c.municipality == municipality, claims.c.claim_id.in_(ids)
+            )
+        )
+        found.update((municipality, c) for (c,) in rows)
+    return found
+
+
+def account_ids(conn: Connection, keys: set[Key]) -> dict[Key, int]:
+    """The account ids of those (municipality, debtor number) pairs that have an account (one
+    query per municipality, as in :func:`existing_claims`)."""
+    found: dict[Key, int] = {}
+    for municipality, numbers in _by_municipality(keys).items():
+        rows = conn.execute(
+            select(accounts.c.debtor_id, accounts.c.id).where(
+                accounts.c.municipality == municipality, accounts.c.debtor_id.in_(numbers)
+            )
+        )
+        found.update(((municipality, d), int(i)) for d, i in rows)
+    return found
+
+
+def insert_accounts(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
+    """Open many accounts in one statement; returns the id of each, also of those another
+    transaction opened meanwhile."""
+    if not rows:
+        return {}
+    stmt = _INSERT_ACCOUNT[conn.dialect.name].returning(
+        accounts.c.municipality, accounts.c.debtor_id
+    )
+    ids = {(m, d): int(i) for i, m, d in conn.execute(stmt, rows)}
+    missing = {(r["municipality"], r["debtor_id"]) for r in rows} - set(ids)
+    ids.update(account_ids(conn, missing))
+    return ids
+
+
+def insert_claims(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
+    """Insert many claim rows in one statement; returns each claim's database id."""
+    if not rows:
+        return {}
+    stmt = _INSERT_CLAIM.returning(claims.c.id, claims.c.municipality, claims.c.claim_id)
+    return {(m, c): int(i) for i, m, c in conn.execute(stmt, rows)}
+
+
+def insert_postings(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append many posting rows in one statement."""
+    if rows:
+        conn.execute(_INSERT_POSTING, rows)
+
+
+def insert_rejections(conn: Connection, outcomes: list[Outcome], at: datetime) -> None:
+    """Record refused messages (their outcomes) in one statement."""
+    if outcomes:
+        conn.execute(
+            _INSERT_REJECTION,
+            [
+                {
+                    "municipality": o.municipality,
+                    "message_id": o.message_id,
+                    "message_type": o.message_type,
+                    "claim_id": o.claim_id or None,
+                    "code": o.code,
+                    "reason": o.reason,
+                    "at": at,
+                }
+                for o in outcomes
+            ],
+        )
+
+
+def insert_posting(conn: Connection, values: dict[str, Any]) -> None:
+    """Append one posting row (every column but ``id``)."""
+    conn.execute(_INSERT_POSTING, values)
+
+
+def insert_event(conn: Connection, values: dict[str, Any]) -> None:
+    """Append one claim event row; ``detail`` is a dict, stored as JSON."""
+    conn.execute(_INSERT_EVENT, {**values, "detail": json.dumps(values["detail"])})
+
+
+def claim_state(conn: Connection, municipality: str, claim_id: str) -> Any:
+    """The claim's ``id``, ``account_id``, ``status``, ``balance_ore`` and its debtor's
+    ``id_type`` and ``debtor_id``; None if the claim does not exist. One query."""
+    return conn.execute(_CLAIM_STATE, {"municipality": municipality, "claim_id": claim_id}).first()
+
+
+def to_claim(row: Any) -> Claim:
+    """A ``debtor_claim`` row as a :class:`Claim`."""
+    return Claim(
+        id=int(row.id),
+        municipality=row.municipality,
+        claim_id=row.claim_id,
+        account_id=int(row.account_id),
+        claim_kind=ClaimKind(row.claim_kind),
+        legal_basis=LegalBasis(row.legal_basis),
+        debtor_classification=row.debtor_classification,
+        psrm_claim_type=row.psrm_claim_type,
+        patron_id=row.patron_id,
+        created_on=row.created_on,
+        due_date=row.due_date,
+        acknowledged=bool(row.acknowledged),
+        materials=tuple(json.loads(row.materials)),
+        invoice_text=row.invoice_text,
+        status=ClaimStatus(row.status),
+        registered_at=row.registered_at,
+        leg1_ms=None if row.leg1_ms is None else int(row.leg1_ms),
+        last_applied_sequence=row.last_applied_sequence,
+    )
+
+
+def to_account(row: Any) -> Account:
+    """A ``debtor_account`` row as an :class:`Account`."""
+    return Account(
+        id=int(row.id),
+        municipality=row.municipality,
+        id_type=IdType(row.id_type),
+        debtor_id=row.debtor_id,
+        created_at=row.created_at,
+    )
+
+
+def load_claim(conn: Connection, municipality: str, claim_id: str) -> Claim | None:
+    """The claim with the library's ``claim_id`` in ``municipality``, or None."""
+    row = conn.execute(
+        select(claims).where(claims.c.municipality == municipality, claims.c.claim_id == claim_id)
+    ).first()
+    return None if row is None else to_claim(row)
+
+
+def load_account(conn: Connection, account_id: int) -> Account:
+    """The account with this database id (it must exist)."""
+    return to_account(conn.execute(select(accounts).where(accounts.c.id == account_id)).one())
+
+
+def claims_of_account(conn: Connection, account_id: int) -> list[Claim]:
+    """Every claim on the account, oldest first."""
+    rows = conn.execute(
+        select(claims).where(claims.c.account_id == account_id).order_by(claims.c.id)
+    )
+    return [to_claim(r) for r in rows]
+
+
+def postings_of(conn: Connection, claim_pks: list[int]) -> dict[int, list[Posting]]:
+    """The postings of each claim (by database id), in booking order."""
+    out: dict[int, list[Posting]] = {pk: [] for pk in claim_pks}
+    if not claim_pks:
+        return out
+    rows = conn.execute(
+        select(postings).where(postings.c.claim_pk.in_(claim_pks)).order_by(postings.c.id)
+    )
+    for r in rows:
+        out[int(r.claim_pk)].append(
+            Posting(
+                kind=PostingKind(r.kind),
+                amount=Money(ore=int(r.amount_ore)),
+                effective_on=r.effective_on,
+                booked_at=r.booked_at,
+                reverses=None if r.reverses is None else int(r.reverses),
+                message_id=r.message_id,
+                note=r.note,
+                id=int(r.id),
+            )
+        )
+    return out
+
+
+def events_of(conn: Connection, claim_pks: list[int]) -> dict[int, list[ClaimEvent]]:
+    """The events of each claim (by database id), in order."""
+    out: dict[int, list[ClaimEvent]] = {pk: [] for pk in claim_pks}
+    if not claim_pks:
+        return out
+    rows = conn.execute(
+        select(events).where(events.c.claim_pk.in_(claim_pks)).order_by(events.c.id)
+    )
+    for r in rows:
+        out[int(r.claim_pk)].append(
+            ClaimEvent(
+                kind=EventKind(r.kind),
+                at=r.at,
+                message_id=r.message_id,
+                detail=json.loads(r.detail),
+            )
+        )
+    return out
