@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Index,
     insert,
     select,
     update,
@@ -51,8 +50,6 @@ SOURCE = "debtor"
 INTERNAL_CHANNELS = frozenset({"credit", "staff"})
 """Channels inside debtor (an account's credit paying a claim; staff applying an unmatched
 payment): no PaymentAllocated goes out for the internal reference."""
-
-Index("ix_debtor_payment_account", payments.c.account_id)
 
 
 @dataclass(frozen=True, slots=True)

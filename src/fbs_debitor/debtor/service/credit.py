@@ -37,7 +37,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Index,
     case,
     func,
     insert,
@@ -60,8 +59,6 @@ CREDIT_CHANNEL = "credit"
 
 CHUNK = 900
 """Account ids per ``IN`` list (two lists per query; SQLite allows 32,766 bound values)."""
-
-Index("ix_debtor_refund_account", refunds.c.account_id)
 
 
 # -- how much ---------------------------------------------------------------------------------------

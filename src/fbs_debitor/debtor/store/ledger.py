@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Index,
     bindparam,
     func,
     select,
@@ -34,16 +33,6 @@ from fbs_debitor.debtor.model.claims import (
 )
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
 from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
-
-Index("ix_debtor_claim_account", claims.c.account_id)
-Index("ix_debtor_claim_status", claims.c.municipality, claims.c.status)
-Index("ix_debtor_claim_invoice", claims.c.invoice_id)
-
-Index("ix_debtor_posting_claim", postings.c.claim_pk)
-
-Index("ix_debtor_claim_event_claim", events.c.claim_pk)
-
-Index("ix_debtor_rejection_claim", rejections.c.municipality, rejections.c.claim_id)
 
 # -- prebuilt statements for the hot path -----------------------------------------------------
 # Built once with bind parameters, so that executing one costs no statement construction and

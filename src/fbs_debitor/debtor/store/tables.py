@@ -297,3 +297,15 @@ refunds = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("municipality", "reference"),
 )
+
+
+# -- indexes beyond the primary and unique keys ------------------------------------------------
+
+Index("ix_debtor_claim_account", claims.c.account_id)
+Index("ix_debtor_claim_status", claims.c.municipality, claims.c.status)
+Index("ix_debtor_claim_invoice", claims.c.invoice_id)
+Index("ix_debtor_posting_claim", postings.c.claim_pk)
+Index("ix_debtor_claim_event_claim", events.c.claim_pk)
+Index("ix_debtor_rejection_claim", rejections.c.municipality, rejections.c.claim_id)
+Index("ix_debtor_payment_account", payments.c.account_id)
+Index("ix_debtor_refund_account", refunds.c.account_id)

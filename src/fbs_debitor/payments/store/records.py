@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Index,
     Row,
     insert,
     literal,
@@ -21,13 +20,6 @@ from sqlalchemy import (
 from fbs_debitor.core.fastsql import update_rows
 from fbs_debitor.payments.model import Payable
 from fbs_debitor.payments.store.tables import bank_entries, bank_files, payables, register_payments
-
-Index("ix_payments_payable_debtor", payables.c.municipality, payables.c.debtor_id_masked)
-
-
-Index("ix_payments_bank_entry_state", bank_entries.c.municipality, bank_entries.c.state)
-Index("ix_payments_bank_entry_reference", bank_entries.c.municipality, bank_entries.c.reference)
-
 
 # -- the payable copy ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -128,3 +129,10 @@ register_payments = Table(
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("municipality", "receipt"),
 )
+
+
+# -- indexes beyond the primary and unique keys ------------------------------------------------
+
+Index("ix_payments_payable_debtor", payables.c.municipality, payables.c.debtor_id_masked)
+Index("ix_payments_bank_entry_state", bank_entries.c.municipality, bank_entries.c.state)
+Index("ix_payments_bank_entry_reference", bank_entries.c.municipality, bank_entries.c.reference)
