@@ -436,3 +436,17 @@ def test_arithmetic_matches_int(a: int, b: int, k: int) -> None:
     assert (ma * k).ore == a * k
     assert (ma < mb) == (a < b)
     assert (ma == mb) == (a == b)
+
+
+@given(st.integers(min_value=-(10**60), max_value=10**60))
+def test_format_dkk_of_any_size_groups_every_digit(ore: int) -> None:
+    """babel quantizes within the decimal context: an amount of 40 digits must still format
+    (the API formats what a user typed into its error messages), digit for digit."""
+    kroner, rest = divmod(abs(ore), 100)
+    digits = str(kroner)
+    groups = []
+    while digits:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    expected = ("-" if ore < 0 else "") + ".".join(groups) + f",{rest:02d}"
+    assert format_dkk(Money(ore), symbol=False) == expected

@@ -37,6 +37,10 @@ from babel.numbers import format_currency, format_decimal
 from fbs_debitor.core.errors import ValidationError
 
 _ORE_PER_KRONE = 100
+
+MAX_AMOUNT_ORE = 10**12
+"""10 milliarder kr.: the most any one fee, claim, regulation or payment may be. Anything above is
+a typing error, and sums of such amounts still fit a 64-bit database integer."""
 _MAX_TEXT_LENGTH = 64
 _ONE_ORE = Decimal("0.01")
 
@@ -333,10 +337,12 @@ def _format_dkk(ore: int, symbol: bool) -> str:
     """babel's text for ``ore``, remembered: fees come in few amounts, and babel takes ~90 µs
     a call, which the payment hot path (one history text per coverage) felt."""
     amount = Money(ore).to_decimal()
-    if symbol:
-        text = format_currency(amount, "DKK", locale="da_DK")
-    else:
-        text = format_decimal(amount, format="#,##0.00", locale="da_DK")
+    with localcontext() as ctx:  # babel quantizes: give it every digit of an amount of any size
+        ctx.prec = max(28, len(str(abs(ore))) + 4)
+        if symbol:
+            text = format_currency(amount, "DKK", locale="da_DK")
+        else:
+            text = format_decimal(amount, format="#,##0.00", locale="da_DK")
     return _normalize_display(text)
 
 

@@ -36,7 +36,7 @@ from enum import StrEnum
 from fbs_debitor.contracts.registration import ClaimKind, DebtorRef
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
-from fbs_debitor.core.money import Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
 
 BLOCK_THRESHOLD = Money(20000)
 """A patron whose open fees total this much or more (200 kr., the common Danish practice, see
@@ -260,10 +260,14 @@ def check_kind(kind: str) -> ClaimKind:
 
 
 def check_positive(amount: Money, what: str) -> Money:
-    """Refuse a zero or negative amount (ValidationError)."""
+    """Refuse a zero or negative amount, or one above ``MAX_AMOUNT_ORE`` (ValidationError)."""
     if not amount.is_positive():
         raise ValidationError(
             f"{what} must be more than 0,00 kr., got {amount}", code="invalid-amount"
+        )
+    if amount.ore > MAX_AMOUNT_ORE:
+        raise ValidationError(
+            f"{what} must be at most {Money(MAX_AMOUNT_ORE)}, got {amount}", code="invalid-amount"
         )
     return amount
 

@@ -42,7 +42,7 @@ from enum import StrEnum
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.fik import ID_LENGTHS, PaymentId, parse_code_line
 from fbs_debitor.core.ids import mask_cprs_in_text
-from fbs_debitor.core.money import Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
 from fbs_debitor.core.text import readable
 
 DKK = "DKK"
@@ -50,10 +50,6 @@ PAYER_TEXT_MAX = 500
 REFERENCE_MAX = 140
 KEY_MAX = 115
 """At most 115 characters, so that ``bank:<key>`` fits the contracts' 120."""
-
-
-MAX_AMOUNT_ORE = 10**12
-"""10 milliarder kr.: anything above is a typing error (and would not fit every database)."""
 
 
 def clean_text(value: str, what: str, max_length: int) -> str:

@@ -31,7 +31,7 @@ import pydantic
 from fbs_debitor.contracts.registration import ClaimKind, ClaimMessage, ClaimRegistered, LegalBasis
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
-from fbs_debitor.core.money import Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
 
 
 class Refusal(StrEnum):
@@ -45,6 +45,8 @@ class Refusal(StrEnum):
     """Not 8 digits or failing the CVR modulus-11 check."""
     AMOUNT_NOT_POSITIVE = "amount-not-positive"
     """An amount of 0 or less where the contract wants a positive amount."""
+    AMOUNT_TOO_LARGE = "amount-too-large"
+    """An amount above ``core.money.MAX_AMOUNT_ORE`` (10 milliarder kr.): a typing error."""
     UNKNOWN_CLAIM_KIND = "unknown-claim-kind"
     """A claim kind that is not in the sortiment (``contracts.registration.ClaimKind``)."""
     WRITE_DOWN_BELOW_ZERO = "write-down-below-zero"
@@ -264,12 +266,19 @@ def mask_debtor_id(id_type: str, number: str) -> str:
 
 
 def require_positive(amount_ore: int, what: str) -> Money:
-    """``amount_ore`` as Money if it is above zero; raises ``amount-not-positive`` otherwise."""
+    """``amount_ore`` as Money if it is above zero and at most ``MAX_AMOUNT_ORE``; raises
+    ``amount-not-positive`` or ``amount-too-large`` otherwise."""
     amount = Money(ore=amount_ore)
     if not amount.is_positive():
         raise ValidationError(
             f"Beløbet skal være positivt / the {what} amount must be positive, got {amount}",
             code=Refusal.AMOUNT_NOT_POSITIVE,
+        )
+    if amount_ore > MAX_AMOUNT_ORE:
+        raise ValidationError(
+            f"Beløbet er for stort / the {what} amount must be at most {Money(MAX_AMOUNT_ORE)}, "
+            f"got {amount}",
+            code=Refusal.AMOUNT_TOO_LARGE,
         )
     return amount
 

@@ -28,9 +28,9 @@ from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.ids import Cpr, parse_debtor_id
-from fbs_debitor.core.money import Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
 from fbs_debitor.messaging.outbox import new_message_id
-from fbs_debitor.payments.model import MAX_AMOUNT_ORE, clean_payment_id, clean_text
+from fbs_debitor.payments.model import clean_payment_id, clean_text
 from fbs_debitor.payments.service.invoices import SOURCE
 from fbs_debitor.payments.store import records
 
