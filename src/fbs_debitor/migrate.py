@@ -1,4 +1,9 @@
-"""Alembic migrations, run from code (``fbs-debitor db upgrade`` and the start of ``serve``)."""
+"""Alembic migrations, run from code (``fbs-debitor db upgrade`` and the start of ``serve``).
+
+The migration scripts ship inside the package (``fbs_debitor/migrations``: ``env.py``,
+``script.py.mako``, ``versions/``), so an installed ``fbs-debitor`` finds them wherever it runs; the
+repository's ``alembic.ini`` (for ``alembic revision``) points at the same directory.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from alembic.config import Config
 
 from fbs_debitor.core.db import Database
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def alembic_config(db: Database) -> Config:
