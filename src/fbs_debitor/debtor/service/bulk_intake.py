@@ -176,10 +176,10 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
             for p in creating
         ],
     )
-    ledger.insert_postings(
+    ledger.append_postings(
         conn,
         [
-            ledger.charge_row(
+            ledger.charge_posting(
                 p.message,
                 claim_pks[(p.message.municipality, p.message.claim_id)],
                 now,

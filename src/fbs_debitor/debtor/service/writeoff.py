@@ -34,8 +34,8 @@ from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.billing import WriteOffRule, limitation_date
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import PostingKind
-from fbs_debitor.debtor.store.ledger import insert_postings
+from fbs_debitor.debtor.model.ledger import Posting, PostingKind
+from fbs_debitor.debtor.store.ledger import append_postings
 from fbs_debitor.debtor.store.rules import lock_billing
 from fbs_debitor.debtor.store.tables import accounts, claims, postings, write_offs
 
@@ -102,21 +102,18 @@ def apply_write_offs(
     if not items:
         return []
     now = clock.now()
-    insert_postings(
+    append_postings(
         conn,
         [
-            {
-                "municipality": w.municipality,
-                "claim_pk": w.claim_pk,
-                "kind": PostingKind.WRITE_OFF.value,
-                "amount_ore": -w.amount_ore,
-                "reverses": None,
-                "booked_at": now,
-                "effective_on": on,
-                "message_id": None,
-                "note": w.reason,
-                "reminder_id": None,
-            }
+            Posting(
+                kind=PostingKind.WRITE_OFF,
+                amount=Money(ore=-w.amount_ore),
+                effective_on=on,
+                booked_at=now,
+                note=w.reason,
+                claim_pk=w.claim_pk,
+                municipality=w.municipality,
+            )
             for w in items
         ],
     )

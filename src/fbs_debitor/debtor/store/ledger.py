@@ -9,6 +9,7 @@ account insert, one claim insert, one posting insert.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fbs_debitor.contracts.registration import ClaimKind, ClaimRegistered, LegalBasis
+from fbs_debitor.core.fastsql import fast_insert
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import (
     Account,
@@ -96,6 +98,80 @@ _CLAIM_STATE = (
         claims.c.claim_id == bindparam("claim_id"),
     )
 )
+
+
+# -- the one writer of postings ------------------------------------------------------------------
+
+POSTING_COLUMNS = (
+    "municipality",
+    "claim_pk",
+    "kind",
+    "amount_ore",
+    "reverses",
+    "booked_at",
+    "effective_on",
+    "message_id",
+    "note",
+    "reminder_id",
+)
+"""The columns every posting is written with, in the order of :func:`_posting_values`."""
+
+
+def _posting_values(p: Posting) -> tuple[Any, ...]:
+    """The row of a posting, in the order of :data:`POSTING_COLUMNS` (Python values)."""
+    if p.claim_pk is None or not p.municipality:
+        raise ValueError(f"a {p.kind.value} posting to store needs its claim and municipality")
+    return (
+        p.municipality,
+        p.claim_pk,
+        p.kind.value,
+        p.amount.ore,
+        p.reverses,
+        p.booked_at,
+        p.effective_on,
+        p.message_id,
+        p.note,
+        p.reminder_id,
+    )
+
+
+_DATED = (POSTING_COLUMNS.index("booked_at"), POSTING_COLUMNS.index("effective_on"))
+
+
+def append_postings(conn: Connection, new: Sequence[Posting]) -> None:
+    """Append postings to the ledger: the only way a posting is written.
+
+    One posting (a regulation, a charge) is one prebuilt ``INSERT``; many (a run of
+    registrations, payments, a dunning run) are one bulk insert (:func:`fast_insert`: COPY on
+    PostgreSQL, executemany on SQLite), with the timestamp and date columns converted once per
+    distinct value (a run shares one "now" and one business date).
+    """
+    if not new:
+        return
+    if len(new) == 1:
+        conn.execute(
+            _INSERT_POSTING, dict(zip(POSTING_COLUMNS, _posting_values(new[0]), strict=True))
+        )
+        return
+    dialect = conn.dialect
+    converters: list[tuple[int, Any, dict[Any, Any]]] = []
+    for i in _DATED:
+        processor = (
+            postings.c[POSTING_COLUMNS[i]].type.dialect_impl(dialect).bind_processor(dialect)
+        )
+        converters.append((i, processor, {}))
+    rows: list[tuple[Any, ...]] = []
+    for p in new:
+        values = list(_posting_values(p))
+        for i, processor, cache in converters:
+            if processor is not None:
+                value = values[i]
+                done = cache.get(value)
+                if done is None:
+                    done = cache[value] = processor(value)
+                values[i] = done
+        rows.append(tuple(values))
+    fast_insert(conn, postings, POSTING_COLUMNS, rows)
 
 
 def lookup_for_registration(
@@ -173,22 +249,20 @@ def claim_row(
     }
 
 
-def charge_row(
+def charge_posting(
     msg: ClaimRegistered, claim_pk: int, booked_at: datetime, message_id: str
-) -> dict[str, Any]:
+) -> Posting:
     """The claim's first posting: the charge of its amount, effective on the day the library
     created the claim."""
-    return {
-        "municipality": msg.municipality,
-        "claim_pk": claim_pk,
-        "kind": PostingKind.CHARGE.value,
-        "amount_ore": msg.amount_ore,
-        "reverses": None,
-        "booked_at": booked_at,
-        "effective_on": msg.created_on,
-        "message_id": message_id,
-        "note": "",
-    }
+    return Posting(
+        kind=PostingKind.CHARGE,
+        amount=Money(ore=msg.amount_ore),
+        effective_on=msg.created_on,
+        booked_at=booked_at,
+        message_id=message_id,
+        claim_pk=claim_pk,
+        municipality=msg.municipality,
+    )
 
 
 def insert_registered_claim(
@@ -217,7 +291,7 @@ def insert_registered_claim(
     pk = conn.execute(_INSERT_CLAIM, row).inserted_primary_key
     assert pk is not None
     claim_pk = int(pk[0])
-    conn.execute(_INSERT_POSTING, charge_row(msg, claim_pk, registered_at, message_id))
+    append_postings(conn, [charge_posting(msg, claim_pk, registered_at, message_id)])
     return claim_pk
 
 
@@ -288,12 +362,6 @@ def insert_claims(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int
     return {(m, c): int(i) for i, m, c in conn.execute(stmt, rows)}
 
 
-def insert_postings(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Append many posting rows in one statement."""
-    if rows:
-        conn.execute(_INSERT_POSTING, rows)
-
-
 def insert_rejections(conn: Connection, outcomes: list[Outcome], at: datetime) -> None:
     """Record refused messages (their outcomes) in one statement."""
     if outcomes:
@@ -312,11 +380,6 @@ def insert_rejections(conn: Connection, outcomes: list[Outcome], at: datetime) -
                 for o in outcomes
             ],
         )
-
-
-def insert_posting(conn: Connection, values: dict[str, Any]) -> None:
-    """Append one posting row (every column but ``id``)."""
-    conn.execute(_INSERT_POSTING, values)
 
 
 def insert_event(conn: Connection, values: dict[str, Any]) -> None:
