@@ -46,7 +46,7 @@ from fbs_debitor.debtor.model.allocation import plan_allocation
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, principal_and_fees
 from fbs_debitor.debtor.store.allocation import AllocationState, ClaimState
-from fbs_debitor.debtor.store.ledger import append_postings
+from fbs_debitor.debtor.store.ledger import append_postings, claim_balances
 from fbs_debitor.debtor.store.tables import claims, invoices, payments, postings
 
 SOURCE = "debtor"
@@ -311,11 +311,8 @@ def _next_sequence(conn: Connection, row: Any) -> int:
 def invoice_updated(conn: Connection, clock: Clock, municipality: str, invoice_id: int) -> None:
     """Tell the channels what is due on the invoice now."""
     invoice = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
-    due = 0
-    for claim_pk in conn.execute(
-        select(claims.c.id).where(claims.c.invoice_id == invoice_id)
-    ).scalars():
-        due += max(sum(a for _, a in _ledger(conn, claim_pk)), 0)
+    pks = conn.execute(select(claims.c.id).where(claims.c.invoice_id == invoice_id)).scalars()
+    due = sum(max(b.ore, 0) for b in claim_balances(conn, list(pks)).values())
     send(
         conn,
         InvoiceUpdated(

@@ -52,7 +52,8 @@ from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.service import allocation
-from fbs_debitor.debtor.store.tables import accounts, claims, payments, postings, refunds
+from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
+from fbs_debitor.debtor.store.tables import accounts, claims, payments, refunds
 from fbs_debitor.messaging.outbox import new_message_id
 
 CREDIT_CHANNEL = "credit"
@@ -132,10 +133,10 @@ def _lock_account(conn: Connection, municipality: str, account_id: int) -> None:
 
 def _open_claims(conn: Connection, municipality: str, account_id: int) -> list[tuple[str, int]]:
     """(claim id, balance) of the account's open claims that owe something."""
-    balance = func.sum(postings.c.amount_ore)
+    balance = BALANCE_ORE
     rows = conn.execute(
         select(claims.c.claim_id, balance)
-        .join_from(claims, postings, postings.c.claim_pk == claims.c.id)
+        .select_from(with_postings())
         .where(
             claims.c.municipality == municipality,
             claims.c.account_id == account_id,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from fbs_debitor.contracts.coverage import ClaimClosed, ClaimWrittenOff
 from fbs_debitor.contracts.sending import Outgoing, send_many
@@ -35,9 +35,9 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.billing import WriteOffRule, limitation_date
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
-from fbs_debitor.debtor.store.ledger import append_postings
+from fbs_debitor.debtor.store.ledger import BALANCE_ORE, append_postings, with_postings
 from fbs_debitor.debtor.store.rules import lock_billing
-from fbs_debitor.debtor.store.tables import accounts, claims, postings, write_offs
+from fbs_debitor.debtor.store.tables import accounts, claims, write_offs
 
 SOURCE = "debtor"
 LEG = "leg4"
@@ -178,14 +178,10 @@ def apply_write_offs(
 def deceased_write_offs(conn: Connection, municipality: str) -> list[WriteOff]:
     """Write-offs for every open claim with a positive balance of a deceased debtor (invoiced
     or not). One query."""
-    balance = func.sum(postings.c.amount_ore)
+    balance = BALANCE_ORE
     rows = conn.execute(
         select(claims.c.id, claims.c.claim_id, claims.c.coverage_sequence, balance)
-        .select_from(
-            claims.join(accounts, accounts.c.id == claims.c.account_id).join(
-                postings, postings.c.claim_pk == claims.c.id
-            )
-        )
+        .select_from(with_postings(claims.join(accounts, accounts.c.id == claims.c.account_id)))
         .where(
             claims.c.municipality == municipality,
             claims.c.status == ClaimStatus.OPEN.value,
@@ -240,9 +236,9 @@ def write_off_by_hand(
             claims.c.id,
             claims.c.status,
             claims.c.coverage_sequence,
-            func.sum(postings.c.amount_ore),
+            BALANCE_ORE,
         )
-        .join_from(claims, postings, postings.c.claim_pk == claims.c.id)
+        .select_from(with_postings())
         .where(claims.c.municipality == municipality, claims.c.claim_id == claim_id)
         .group_by(claims.c.id)
     ).first()

@@ -14,8 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
+    FromClause,
     Index,
+    Join,
     bindparam,
     func,
     select,
@@ -46,6 +49,40 @@ Index("ix_debtor_posting_claim", postings.c.claim_pk)
 Index("ix_debtor_claim_event_claim", events.c.claim_pk)
 
 Index("ix_debtor_rejection_claim", rejections.c.municipality, rejections.c.claim_id)
+
+# -- the one query of a claim's balance --------------------------------------------------------------
+
+BALANCE_ORE: ColumnElement[int] = func.coalesce(func.sum(postings.c.amount_ore), 0)
+"""A claim's balance in øre: the sum of its postings (0 without any). An aggregate: select it
+from :func:`with_postings` grouped by ``claims.c.id``. Every read of a balance goes through it
+(:func:`claim_balances`, and the set-based reads of invoicing, write-off, credit, views, guard)."""
+
+
+def with_postings(left: FromClause = claims) -> Join:
+    """``left`` (``debtor_claim`` or a join that holds it) outer-joined to each claim's postings,
+    for :data:`BALANCE_ORE`."""
+    return left.outerjoin(postings, postings.c.claim_pk == claims.c.id)
+
+
+def claim_balances(conn: Connection, claim_pks: Sequence[int]) -> dict[int, Money]:
+    """The balance of each claim (by database id; a claim that does not exist is missing)."""
+    out: dict[int, Money] = {}
+    pks = sorted(set(claim_pks))
+    for start in range(0, len(pks), 900):
+        rows = conn.execute(
+            select(claims.c.id, BALANCE_ORE)
+            .select_from(with_postings())
+            .where(claims.c.id.in_(pks[start : start + 900]))
+            .group_by(claims.c.id)
+        )
+        out.update((int(pk), Money(ore=int(total))) for pk, total in rows)
+    return out
+
+
+def claim_balance(conn: Connection, claim_pk: int) -> Money:
+    """The balance of one claim (it must exist)."""
+    return claim_balances(conn, [claim_pk])[claim_pk]
+
 
 # -- prebuilt statements for the hot path -----------------------------------------------------
 # Built once with bind parameters, so that executing one costs no statement construction and
@@ -85,7 +122,7 @@ _CLAIM_STATE = (
         claims.c.id,
         claims.c.account_id,
         claims.c.status,
-        select(func.coalesce(func.sum(postings.c.amount_ore), 0))
+        select(BALANCE_ORE)
         .where(postings.c.claim_pk == claims.c.id)
         .scalar_subquery()
         .label("balance_ore"),
