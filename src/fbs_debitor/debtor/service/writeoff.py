@@ -213,11 +213,11 @@ def write_off_by_hand(
     municipality: str,
     claim_id: str,
     *,
-    amount_ore: int | None,
+    amount: Money | None,
     reason: str,
     by: str,
 ) -> dict[str, Any]:
-    """Staff write off (part of) an open claim: ``amount_ore`` (default: the whole balance),
+    """Staff write off (part of) an open claim: ``amount`` (None: the whole balance),
     with the reason and who did it (both required, stored; CPR numbers in the reason masked).
 
     Raises NotFoundError for an unknown claim, ConflictError for a claim that is not open or
@@ -253,7 +253,7 @@ def write_off_by_hand(
         )
     if not balance.is_positive():
         raise ConflictError(f"claim {claim_id} has nothing left to write off", code="claim-paid")
-    amount = balance if amount_ore is None else Money(ore=amount_ore)
+    amount = balance if amount is None else amount
     if not amount.is_positive() or amount > balance:
         raise ValidationError(
             f"the write-off must be between 0,01 kr. and the balance {balance}, got {amount}",
