@@ -88,7 +88,7 @@ def claim_balance(conn: Connection, claim_pk: int) -> Money:
 # Built once with bind parameters, so that executing one costs no statement construction and
 # SQLAlchemy finds its compiled form in the cache at once. They hold no data.
 
-_INSERT_CLAIM = claims.insert()
+INSERT_CLAIM = claims.insert()
 _INSERT_POSTING = postings.insert()
 _INSERT_EVENT = events.insert()
 _INSERT_REJECTION = rejections.insert()
@@ -111,7 +111,7 @@ _CLAIM_PK = (
 )
 _LOOKUP_FOR_REGISTRATION = select(_ACCOUNT_ID, _CLAIM_PK)
 _FIND_ACCOUNT_ID = select(_ACCOUNT_ID)
-_INSERT_ACCOUNT = {
+INSERT_ACCOUNT = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(accounts)
     .on_conflict_do_nothing(index_elements=["municipality", "debtor_id"])
     .returning(accounts.c.id)
@@ -236,7 +236,7 @@ def insert_account(
     """Open an account and return its id; when another transaction opened the same account
     meanwhile, return that one's id (INSERT ... ON CONFLICT DO NOTHING, then read)."""
     value = conn.execute(
-        _INSERT_ACCOUNT[conn.dialect.name],
+        INSERT_ACCOUNT[conn.dialect.name],
         {
             "municipality": municipality,
             "id_type": id_type,
@@ -325,78 +325,11 @@ def insert_registered_claim(
         sequence=sequence,
         invoice_id=invoice_id,
     )
-    pk = conn.execute(_INSERT_CLAIM, row).inserted_primary_key
+    pk = conn.execute(INSERT_CLAIM, row).inserted_primary_key
     assert pk is not None
     claim_pk = int(pk[0])
     append_postings(conn, [charge_posting(msg, claim_pk, registered_at, message_id)])
     return claim_pk
-
-
-# -- many at once (executemany), for apply_registrations_bulk --------------------------------------
-
-Key = tuple[str, str]
-"""(municipality, number or claim id): the natural key of an account or a claim."""
-
-
-def _by_municipality(keys: set[Key]) -> dict[str, list[str]]:
-    """The second halves of ``keys`` per municipality."""
-    out: dict[str, list[str]] = {}
-    for municipality, value in keys:
-        out.setdefault(municipality, []).append(value)
-    return out
-
-
-def existing_claims(conn: Connection, keys: set[Key]) -> set[Key]:
-    """Which of the (municipality, claim id) pairs exist already.
-
-    One query per municipality with ``municipality = :m AND claim_id IN (...)``: PostgreSQL
-    plans a row-value ``(municipality, claim_id) IN (...)`` list of thousands as a scan of the
-    whole table, which made every batch slower than the last."""
-    found: set[Key] = set()
-    for municipality, ids in _by_municipality(keys).items():
-        rows = conn.execute(
-            select(claims.c.claim_id).where(
-                claims.c.municipality == municipality, claims.c.claim_id.in_(ids)
-            )
-        )
-        found.update((municipality, c) for (c,) in rows)
-    return found
-
-
-def account_ids(conn: Connection, keys: set[Key]) -> dict[Key, int]:
-    """The account ids of those (municipality, debtor number) pairs that have an account (one
-    query per municipality, as in :func:`existing_claims`)."""
-    found: dict[Key, int] = {}
-    for municipality, numbers in _by_municipality(keys).items():
-        rows = conn.execute(
-            select(accounts.c.debtor_id, accounts.c.id).where(
-                accounts.c.municipality == municipality, accounts.c.debtor_id.in_(numbers)
-            )
-        )
-        found.update(((municipality, d), int(i)) for d, i in rows)
-    return found
-
-
-def insert_accounts(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
-    """Open many accounts in one statement; returns the id of each, also of those another
-    transaction opened meanwhile."""
-    if not rows:
-        return {}
-    stmt = _INSERT_ACCOUNT[conn.dialect.name].returning(
-        accounts.c.municipality, accounts.c.debtor_id
-    )
-    ids = {(m, d): int(i) for i, m, d in conn.execute(stmt, rows)}
-    missing = {(r["municipality"], r["debtor_id"]) for r in rows} - set(ids)
-    ids.update(account_ids(conn, missing))
-    return ids
-
-
-def insert_claims(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
-    """Insert many claim rows in one statement; returns each claim's database id."""
-    if not rows:
-        return {}
-    stmt = _INSERT_CLAIM.returning(claims.c.id, claims.c.municipality, claims.c.claim_id)
-    return {(m, c): int(i) for i, m, c in conn.execute(stmt, rows)}
 
 
 def insert_rejections(conn: Connection, outcomes: list[Outcome], at: datetime) -> None:
