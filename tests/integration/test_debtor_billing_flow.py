@@ -62,11 +62,9 @@ def test_a_fee_is_invoiced_reminded_written_off_and_closed_in_the_library(live: 
     assert reconciled(live)  # debtor's own fees are not the library's
 
     with live.db.begin() as conn:
+        write_off_by_hand(conn, live.clock, K, str(fees[0]), amount=None, reason="Klage", by="ab")
         write_off_by_hand(
-            conn, live.clock, K, str(fees[0]), amount_ore=None, reason="Klage", by="ab"
-        )
-        write_off_by_hand(
-            conn, live.clock, K, str(fees[1]), amount_ore=5000, reason="Delvis", by="ab"
+            conn, live.clock, K, str(fees[1]), amount=Money(5000), reason="Delvis", by="ab"
         )
     live.drain()
     with live.db.connect() as conn:

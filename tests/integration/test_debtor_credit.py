@@ -129,7 +129,15 @@ def refund(
 ) -> tuple[dict[str, Any], bool]:
     a = account_id(system, cpr)
     with system.db.begin() as conn:
-        return credit.refund(conn, system.clock, K, a, amount_ore, reference, "Sagsbehandler")
+        return credit.refund(
+            conn,
+            system.clock,
+            K,
+            a,
+            None if amount_ore is None else Money(amount_ore),
+            reference,
+            "Sagsbehandler",
+        )
 
 
 def overpaid(system: System, tmp_path: Path, over_ore: int, p: int | None = None) -> int:

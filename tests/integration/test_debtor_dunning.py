@@ -163,9 +163,7 @@ def test_never_reminded_paid_cancelled_written_off_or_under_agreement(desk: Desk
     desk.write_down("paid", 12500)  # the library wrote it down to zero
     desk.cancel("cancelled")
     with desk.system.db.begin() as conn:
-        write_off_by_hand(
-            conn, desk.clock, K, "written-off", amount_ore=None, reason="Fejl", by="ab"
-        )
+        write_off_by_hand(conn, desk.clock, K, "written-off", amount=None, reason="Fejl", by="ab")
         set_payment_agreement(
             conn, desk.clock, K, OTHER_CPR, until=date(2026, 4, 30), note="50 kr om måneden"
         )

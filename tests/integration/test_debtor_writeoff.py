@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fbs_debitor.contracts.coverage import ClaimClosed, ClaimWrittenOff
+from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.service.agreements import mark_deceased
 from fbs_debitor.debtor.service.dunning import run_write_offs
 from fbs_debitor.debtor.service.writeoff import write_off_by_hand
@@ -209,8 +210,10 @@ def test_a_write_off_settles_the_principal_first(desk: Desk) -> None:
     desk.dun(date(2026, 3, 30))
     desk.dun(date(2026, 4, 19))  # 100 kr fee, 2 months' interest (2,00 kr.) on each
     with desk.system.db.begin() as conn:
-        write_off_by_hand(conn, desk.clock, K, "fee-1", amount_ore=4000, reason="Delvis", by="ab")
-        write_off_by_hand(conn, desk.clock, K, "fee-2", amount_ore=None, reason="Hele", by="ab")
+        write_off_by_hand(
+            conn, desk.clock, K, "fee-1", amount=Money(4000), reason="Delvis", by="ab"
+        )
+        write_off_by_hand(conn, desk.clock, K, "fee-2", amount=None, reason="Hele", by="ab")
     with desk.system.db.connect() as conn:
         principal = principal_balances(conn, K)
     # fee-2: the 202,00 kr. written off cover its 100 kr. principal, then its fee and interest

@@ -30,6 +30,7 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.interest import interest_due
 from fbs_debitor.debtor.model.ledger import PostingKind
+from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
 from fbs_debitor.debtor.store.tables import (
     accounts,
     claims,
@@ -249,9 +250,9 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
                 claims.c.municipality,
                 claims.c.claim_id,
                 claims.c.status,
-                func.coalesce(func.sum(postings.c.amount_ore), 0),
+                BALANCE_ORE,
             )
-            .select_from(claims.outerjoin(postings, postings.c.claim_pk == claims.c.id))
+            .select_from(with_postings())
             .group_by(claims.c.id, claims.c.municipality, claims.c.claim_id, claims.c.status)
         )
     )

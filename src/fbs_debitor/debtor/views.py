@@ -10,7 +10,7 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from fbs_debitor.core.errors import NotFoundError
 from fbs_debitor.core.ids import parse_debtor_id
@@ -21,11 +21,13 @@ from fbs_debitor.debtor.service.agreements import latest_agreement
 from fbs_debitor.debtor.service.credit import credit_view
 from fbs_debitor.debtor.store import ledger
 from fbs_debitor.debtor.store.ledger import (
+    BALANCE_ORE,
     claims_of_account,
     events_of,
     load_account,
     load_claim,
     postings_of,
+    with_postings,
 )
 from fbs_debitor.debtor.store.letters import letter_from_data
 from fbs_debitor.debtor.store.tables import (
@@ -53,9 +55,9 @@ def invoice_views(conn: Connection, account_id: int) -> list[dict[str, Any]]:
             claims.c.invoice_id,
             claims.c.claim_id,
             claims.c.status,
-            func.coalesce(func.sum(postings.c.amount_ore), 0),
+            BALANCE_ORE,
         )
-        .select_from(claims.outerjoin(postings, postings.c.claim_pk == claims.c.id))
+        .select_from(with_postings())
         .where(claims.c.invoice_id.in_(ids))
         .group_by(claims.c.id)
         .order_by(claims.c.id)
@@ -233,8 +235,8 @@ def claim_balances(conn: Connection, municipality: str) -> dict[str, int]:
     """The library's claim id → the claim's balance in øre, for every claim of the municipality
     (for reconciliation against the library)."""
     rows = conn.execute(
-        select(claims.c.claim_id, func.coalesce(func.sum(postings.c.amount_ore), 0))
-        .select_from(claims.outerjoin(postings, postings.c.claim_pk == claims.c.id))
+        select(claims.c.claim_id, BALANCE_ORE)
+        .select_from(with_postings())
         .where(claims.c.municipality == municipality)
         .group_by(claims.c.id, claims.c.claim_id)
     )

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fbs_debitor.core.errors import ConflictError, ForbiddenError
 from fbs_debitor.core.http import request_system
+from fbs_debitor.core.money import Money
 from fbs_debitor.core.text import MultiLine, SingleLine
 from fbs_debitor.debtor import guard, views
 from fbs_debitor.debtor.service.agreements import account_for, mark_deceased, set_payment_agreement
@@ -180,7 +181,7 @@ def post_write_off(
             system.clock,
             kommunekode,
             claim_id,
-            amount_ore=body.amount_ore,
+            amount=None if body.amount_ore is None else Money(ore=body.amount_ore),
             reason=body.reason,
             by=body.by,
         )
@@ -232,7 +233,7 @@ def post_refund(
                 system.clock,
                 kommunekode,
                 account_id,
-                body.amount_ore,
+                None if body.amount_ore is None else Money(ore=body.amount_ore),
                 body.reference,
                 body.by or f"api key ({role})",
             )

@@ -31,9 +31,8 @@ from functools import lru_cache
 
 from fbs_debitor.contracts.registration import LegalBasis
 from fbs_debitor.core.bankdays import next_bank_day
-from fbs_debitor.debtor.model.interest import started_months
+from fbs_debitor.debtor.model.interest import interest_for
 from fbs_debitor.debtor.model.rules import (
-    INTEREST_PERMILLE_PER_MONTH,
     LIMITATION_YEARS,
     MAX_FEE_REMINDERS_CIVIL,
     MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL,
@@ -130,21 +129,6 @@ def fee_for_claim(
     if civil_fee_allowed(fee_reminders, last_fee_on, on):
         return fee, False
     return 0, True
-
-
-@lru_cache(maxsize=4096)
-def _months(due_date: date, on: date) -> int:
-    return started_months(due_date, on)
-
-
-def interest_for(principal_ore: int, due_date: date, on: date) -> int:
-    """``interest_due(Money(principal_ore), due_date, on).ore`` in integer arithmetic (the run
-    computes it for every public claim): 1 % per started month, rounded half up to the øre."""
-    if principal_ore <= 0:
-        return 0
-    months = _months(due_date, on)
-    per_mille = months * INTEREST_PERMILLE_PER_MONTH
-    return (2 * principal_ore * per_mille + 1000) // 2000
 
 
 def interest_to_post(principal_ore: int, due_date: date, on: date, posted_ore: int) -> int:

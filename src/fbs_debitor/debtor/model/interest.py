@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
-from decimal import Decimal
+from functools import lru_cache
 
-from fbs_debitor.core.money import Money, round_to_ore
+from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.rules import INTEREST_PERMILLE_PER_MONTH
 
 
@@ -29,11 +29,24 @@ def started_months(due_date: date, on: date) -> int:
     return months
 
 
+@lru_cache(maxsize=4096)
+def _months(due_date: date, on: date) -> int:
+    return started_months(due_date, on)
+
+
+def interest_for(principal_ore: int, due_date: date, on: date) -> int:
+    """Total interest in øre a principal of ``principal_ore`` has earned from ``due_date`` up to
+    ``on``: 1 % per started month, rounded half up to the øre; 0 for a principal of 0 or less.
+
+    The one implementation of the rule: the dunning run (for every public claim, hence integer
+    arithmetic and cached months), :func:`interest_due` and the guard all go through it."""
+    if principal_ore <= 0:
+        return 0
+    per_mille = _months(due_date, on) * INTEREST_PERMILLE_PER_MONTH
+    return (2 * principal_ore * per_mille + 1000) // 2000
+
+
 def interest_due(principal: Money, due_date: date, on: date) -> Money:
-    """Total interest a principal has earned from ``due_date`` up to ``on`` (rounded to the øre,
-    half up). The dunning run posts the difference to what was posted before."""
-    if principal.ore <= 0:
-        return Money.zero()
-    months = started_months(due_date, on)
-    amount = Decimal(principal.ore) * months * INTEREST_PERMILLE_PER_MONTH / Decimal(1000)
-    return Money(int(round_to_ore(amount / 100) * 100))
+    """:func:`interest_for` as Money. The dunning run posts the difference to what was posted
+    before; the guard checks that no claim carries more."""
+    return Money(ore=interest_for(principal.ore, due_date, on))

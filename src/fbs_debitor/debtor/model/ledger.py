@@ -60,7 +60,8 @@ FEE_KINDS: frozenset[PostingKind] = frozenset({PostingKind.REMINDER_FEE, Posting
 
 @dataclass(frozen=True, slots=True)
 class Posting:
-    """One ledger entry on a claim. Immutable and never deleted.
+    """One ledger entry on a claim. Immutable and never deleted; the one record every writer
+    builds and :func:`~fbs_debitor.debtor.store.ledger.append_postings` stores.
 
     kind:          what happened (:class:`PostingKind`); fixes the sign of ``amount``.
     amount:        signed amount: positive raises the claim's balance, negative lowers it; never
@@ -71,6 +72,11 @@ class Posting:
     message_id:    the message that caused the posting (None for debtor's own postings).
     note:          free text shown to staff (the library's reason for a regulation); may be "".
     id:            the database id; None for a posting not stored yet.
+    claim_pk:      the database id of the claim it belongs to; None only for a posting not
+                   attached to a stored claim (pure computations); required to be stored.
+    municipality:  the claim's municipality (kommunekode); "" only where ``claim_pk`` is None.
+    reminder_id:   for a ``reminder_fee``: the reminder that charged it; None for every other
+                   kind (and for fees read without it).
     """
 
     kind: PostingKind
@@ -81,6 +87,9 @@ class Posting:
     message_id: str | None = None
     note: str = ""
     id: int | None = None
+    claim_pk: int | None = None
+    municipality: str = ""
+    reminder_id: int | None = None
 
     def __post_init__(self) -> None:
         """Check the sign rule and that only a reversal names a posting it reverses."""
@@ -124,6 +133,8 @@ def reverse(
         booked_at=booked_at,
         reverses=posting.id,
         note=note,
+        claim_pk=posting.claim_pk,
+        municipality=posting.municipality,
     )
 
 

@@ -26,7 +26,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    insert,
     select,
     update,
 )
@@ -41,9 +40,12 @@ from fbs_debitor.contracts.payment import PaymentAllocated, PaymentReceived, Pay
 from fbs_debitor.contracts.sending import Outgoing, send, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fastsql import insert_dicts, update_rows
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.allocation import plan_allocation
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import PostingKind, principal_and_fees
+from fbs_debitor.debtor.model.ledger import Posting, PostingKind, principal_and_fees
 from fbs_debitor.debtor.store.allocation import AllocationState, ClaimState
+from fbs_debitor.debtor.store.ledger import append_postings, claim_balances
 from fbs_debitor.debtor.store.tables import claims, invoices, payments, postings
 
 SOURCE = "debtor"
@@ -119,7 +121,7 @@ class _Run:
     the order that matters (per claim, per invoice) is kept within each group.
     """
 
-    postings: list[dict[str, Any]] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
     coverage: list[Outgoing] = field(default_factory=list)
     invoices: list[Outgoing] = field(default_factory=list)
@@ -143,7 +145,7 @@ def allocate_many(
     state = AllocationState.read(conn, payments, [m for m, _ in items])
     run = _Run()
     results = [_apply(state, run, clock, msg, message_id) for msg, message_id in items]
-    insert_dicts(conn, postings, run.postings)
+    append_postings(conn, run.postings)
     insert_dicts(conn, payments, run.payments)
     changed = [
         {"id": c.pk, "status": c.status, "coverage_sequence": c.coverage_sequence}
@@ -166,21 +168,16 @@ def _apply(
     state.applied_refs.add(key)
     rows, account_id, how = _targets(state, msg)
     now = clock.now()
-    remaining = msg.amount_ore
-    due_total = 0
+    plan = plan_allocation([c.open_claim() for c in rows], Money(ore=msg.amount_ore))
+    remaining, due_total = plan.remainder.ore, plan.due.ore
     paid: list[str] = []
     invoice_ids: set[int] = set()
-    for claim in rows:
-        balance = claim.balance
-        due_total += max(balance, 0)
-        if balance <= 0 or remaining <= 0:
-            continue
-        pay = min(remaining, balance)
-        remaining -= pay
+    for pk, (fees, principal) in plan.per_claim().items():
+        claim = state.claims[pk]
         paid.append(claim.claim_id)
         if claim.invoice_id is not None:
             invoice_ids.add(claim.invoice_id)
-        _cover(run, now, msg, message_id, claim, pay)
+        _cover(run, now, msg, message_id, claim, fees, principal)
     covered = msg.amount_ore - remaining
     if not rows and account_id is None:
         outcome, reason = "unmatched", how
@@ -249,36 +246,37 @@ def _cover(
     msg: PaymentReceived,
     message_id: str,
     claim: ClaimState,
-    pay: int,
+    fees: Money,
+    principal: Money,
 ) -> None:
-    before, _ = principal_and_fees(claim.ledger)
+    """Book one claim's coverage (one posting) and tell the library of its principal part."""
+    before, _ = claim.principal_and_fees()
+    pay = fees + principal
     run.postings.append(
-        {
-            "municipality": claim.municipality,
-            "claim_pk": claim.pk,
-            "kind": PostingKind.COVERAGE.value,
-            "amount_ore": -pay,
-            "reverses": None,
-            "booked_at": now,
-            "effective_on": msg.booked_on,
-            "message_id": message_id,
-            "note": f"{msg.channel} {msg.payment_ref}",
-        }
+        Posting(
+            kind=PostingKind.COVERAGE,
+            amount=-pay,
+            effective_on=msg.booked_on,
+            booked_at=now,
+            message_id=message_id,
+            note=f"{msg.channel} {msg.payment_ref}",
+            claim_pk=claim.pk,
+            municipality=claim.municipality,
+        )
     )
-    claim.ledger.append((PostingKind.COVERAGE, -pay))
-    after, _ = principal_and_fees(claim.ledger)
-    if before - after > 0:
+    claim.ledger.append((PostingKind.COVERAGE, -pay.ore))
+    if principal.is_positive():
         run.coverage.append(
             Outgoing(
                 ClaimCovered(
                     municipality=claim.municipality,
                     occurred_at=now,
                     claim_id=claim.claim_id,
-                    amount_ore=before - after,
+                    amount_ore=principal.ore,
                     payment_date=msg.booked_on,
                     channel=msg.channel,
                     payment_reference=msg.payment_ref,
-                    remaining_ore=max(after, 0),
+                    remaining_ore=max(before - principal.ore, 0),
                 ),
                 sequence=claim.next_sequence(),
                 leg="leg4",
@@ -310,11 +308,8 @@ def _next_sequence(conn: Connection, row: Any) -> int:
 def invoice_updated(conn: Connection, clock: Clock, municipality: str, invoice_id: int) -> None:
     """Tell the channels what is due on the invoice now."""
     invoice = conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one()
-    due = 0
-    for claim_pk in conn.execute(
-        select(claims.c.id).where(claims.c.invoice_id == invoice_id)
-    ).scalars():
-        due += max(sum(a for _, a in _ledger(conn, claim_pk)), 0)
+    pks = conn.execute(select(claims.c.id).where(claims.c.invoice_id == invoice_id)).scalars()
+    due = sum(max(b.ore, 0) for b in claim_balances(conn, list(pks)).values())
     send(
         conn,
         InvoiceUpdated(
@@ -355,18 +350,20 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
     for posting in covered:
         row = conn.execute(select(claims).where(claims.c.id == posting.claim_pk)).one()
         before, _ = principal_and_fees(_ledger(conn, row.id))
-        conn.execute(
-            insert(postings).values(
-                municipality=row.municipality,
-                claim_pk=row.id,
-                kind=PostingKind.REVERSAL.value,
-                amount_ore=-posting.amount_ore,
-                reverses=posting.id,
-                booked_at=clock.now(),
-                effective_on=clock.today(),
-                message_id=None,
-                note=f"reversal {msg.reversal_ref} of {msg.payment_ref}: {msg.reason}",
-            )
+        append_postings(
+            conn,
+            [
+                Posting(
+                    kind=PostingKind.REVERSAL,
+                    amount=Money(ore=-int(posting.amount_ore)),
+                    effective_on=clock.today(),
+                    booked_at=clock.now(),
+                    reverses=int(posting.id),
+                    note=f"reversal {msg.reversal_ref} of {msg.payment_ref}: {msg.reason}",
+                    claim_pk=int(row.id),
+                    municipality=row.municipality,
+                )
+            ],
         )
         after, _ = principal_and_fees(_ledger(conn, row.id))
         if row.status == ClaimStatus.PAID.value:

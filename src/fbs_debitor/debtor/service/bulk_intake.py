@@ -38,7 +38,7 @@ from fbs_debitor.debtor.service.invoicing import (
     invoice_after_credit,
     invoice_on_registration,
 )
-from fbs_debitor.debtor.store import ledger
+from fbs_debitor.debtor.store import ledger, registrations
 from fbs_debitor.messaging.outbox import wall_now
 
 _ONE_MS = timedelta(milliseconds=1)
@@ -104,16 +104,16 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
             continue
         checked.append(_Planned(item, message, debtor, kind))
     planned = [p for p in checked if isinstance(p, _Planned)]
-    existing = ledger.existing_claims(
+    existing = registrations.existing_claims(
         conn, {(p.message.municipality, p.message.claim_id) for p in planned}
     )
     account_keys = {(p.message.municipality, p.debtor.value) for p in planned}
-    account_ids = ledger.account_ids(conn, account_keys)
+    account_ids = registrations.account_ids(conn, account_keys)
 
     outcomes: list[Outcome] = []
     rejections: list[Outcome] = []
     creating: list[_Planned] = []
-    created: set[ledger.Key] = set()
+    created: set[registrations.Key] = set()
     for entry in checked:
         if isinstance(entry, _Planned):
             key = (entry.message.municipality, entry.message.claim_id)
@@ -143,7 +143,7 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
         for p in creating
         if (p.message.municipality, p.debtor.value) not in account_ids
     }
-    account_ids.update(ledger.insert_accounts(conn, list(new_accounts.values())))
+    account_ids.update(registrations.insert_accounts(conn, list(new_accounts.values())))
     invoiced = invoice_on_registration(  # immediate mode: one invoice per claim, set-based
         conn,
         clock,
@@ -159,7 +159,7 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
         ],
     )
     wall = wall_now()
-    claim_pks = ledger.insert_claims(
+    claim_pks = registrations.insert_claims(
         conn,
         [
             ledger.claim_row(
@@ -176,10 +176,10 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
             for p in creating
         ],
     )
-    ledger.insert_postings(
+    ledger.append_postings(
         conn,
         [
-            ledger.charge_row(
+            ledger.charge_posting(
                 p.message,
                 claim_pks[(p.message.municipality, p.message.claim_id)],
                 now,

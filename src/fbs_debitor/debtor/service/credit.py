@@ -51,7 +51,8 @@ from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.service import allocation
-from fbs_debitor.debtor.store.tables import accounts, claims, payments, postings, refunds
+from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
+from fbs_debitor.debtor.store.tables import accounts, claims, payments, refunds
 from fbs_debitor.messaging.outbox import new_message_id
 
 CREDIT_CHANNEL = "credit"
@@ -129,10 +130,10 @@ def _lock_account(conn: Connection, municipality: str, account_id: int) -> None:
 
 def _open_claims(conn: Connection, municipality: str, account_id: int) -> list[tuple[str, int]]:
     """(claim id, balance) of the account's open claims that owe something."""
-    balance = func.sum(postings.c.amount_ore)
+    balance = BALANCE_ORE
     rows = conn.execute(
         select(claims.c.claim_id, balance)
-        .join_from(claims, postings, postings.c.claim_pk == claims.c.id)
+        .select_from(with_postings())
         .where(
             claims.c.municipality == municipality,
             claims.c.account_id == account_id,
@@ -226,11 +227,11 @@ def refund(
     clock: Clock,
     municipality: str,
     account_id: int,
-    amount_ore: int | None,
+    amount: Money | None,
     reference: str,
     by: str,
 ) -> tuple[dict[str, Any], bool]:
-    """Refund ``amount_ore`` of the account's credit (None: all of it); returns the refund and
+    """Refund ``amount`` of the account's credit (None: all of it); returns the refund and
     whether it was made now (False: ``reference`` was used before, and that first refund is
     returned unchanged).
 
@@ -247,9 +248,9 @@ def refund(
         raise ValidationError(
             "a refund needs the name of who asks for it (1 to 100 characters)", code="refund-by"
         )
-    if amount_ore is not None and amount_ore <= 0:
+    if amount is not None and not amount.is_positive():
         raise ValidationError(
-            f"a refund must be at least 0,01 kr., got {Money(ore=amount_ore)}",
+            f"a refund must be at least 0,01 kr., got {amount}",
             code="refund-amount",
         )
     _lock_account(conn, municipality, account_id)
@@ -264,10 +265,10 @@ def refund(
     credit = available_credit(conn, municipality, account_id)
     if credit <= 0:
         raise ConflictError("the account has no credit to refund", code="no-credit")
-    amount = credit if amount_ore is None else amount_ore
-    if amount > credit:
+    ore = credit if amount is None else amount.ore
+    if ore > credit:
         raise ConflictError(
-            f"the refund of {Money(ore=amount)} exceeds the credit {Money(ore=credit)}",
+            f"the refund of {Money(ore=ore)} exceeds the credit {Money(ore=credit)}",
             code="refund-exceeds-credit",
             available_ore=credit,
         )
@@ -275,7 +276,7 @@ def refund(
         insert(refunds).values(
             municipality=municipality,
             account_id=account_id,
-            amount_ore=amount,
+            amount_ore=ore,
             reference=reference,
             requested_by=by,
             created_at=clock.now(),

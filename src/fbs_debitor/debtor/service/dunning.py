@@ -37,6 +37,7 @@ from sqlalchemy import Connection
 from fbs_debitor.contracts.registration import ClaimKind, LegalBasis
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
+from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.billing import (
     fee_for_claim,
     interest_to_post,
@@ -45,7 +46,7 @@ from fbs_debitor.debtor.model.billing import (
     rule_write_off,
 )
 from fbs_debitor.debtor.model.claims import mask_debtor_id
-from fbs_debitor.debtor.model.ledger import PostingKind
+from fbs_debitor.debtor.model.ledger import Posting, PostingKind
 from fbs_debitor.debtor.model.rules import ReminderStep
 from fbs_debitor.debtor.service.writeoff import (
     WriteOff,
@@ -60,6 +61,7 @@ from fbs_debitor.debtor.store.candidates import (
     deceased_accounts,
     load_candidates,
 )
+from fbs_debitor.debtor.store.ledger import append_postings
 from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, letter_data
 from fbs_debitor.debtor.store.rules import (
     BillingSetup,
@@ -67,7 +69,7 @@ from fbs_debitor.debtor.store.rules import (
     load_setup,
     lock_billing,
 )
-from fbs_debitor.debtor.store.tables import letters, postings, reminders
+from fbs_debitor.debtor.store.tables import letters, reminders
 
 _KIND_TEXT = {k.value: k.danish for k in ClaimKind}
 
@@ -372,16 +374,6 @@ def _plan_reminder(
     )
 
 
-_POSTING_COLUMNS = (
-    "municipality",
-    "claim_pk",
-    "kind",
-    "amount_ore",
-    "booked_at",
-    "effective_on",
-    "note",
-    "reminder_id",
-)
 _REMINDER_COLUMNS = (
     "id",
     "municipality",
@@ -409,26 +401,37 @@ def _write(
     result.written_off_ore += sum(w.amount_ore for w in plan.write_offs)
 
     now = clock.now()
-    booked = bind_value(conn, postings.c.booked_at, now)
-    day = bind_value(conn, postings.c.effective_on, on)
-    interest = PostingKind.INTEREST.value
-    rows: list[tuple[Any, ...]] = [
-        (m, pk, interest, ore, booked, day, "renter", None) for pk, ore in plan.interest
+    interest = PostingKind.INTEREST
+    new: list[Posting] = [
+        Posting(interest, Money(ore=ore), on, now, note="renter", claim_pk=pk, municipality=m)
+        for pk, ore in plan.interest
     ]
-    result.interest_postings += len(rows)
+    result.interest_postings += len(new)
     result.interest_ore += sum(ore for _, ore in plan.interest)
 
     ids = allocate_ids(conn, reminders, len(plan.reminders))
     created = bind_value(conn, reminders.c.created_at, now)
+    day = bind_value(conn, reminders.c.reminder_date, on)
     flags = {b: bind_value(conn, reminders.c.announces_collection, b) for b in (False, True)}
-    fee = PostingKind.REMINDER_FEE.value
+    fee = PostingKind.REMINDER_FEE
     reminder_rows = []
     letter_rows = []
     for reminder_id, r in zip(ids, plan.reminders, strict=True):
         note = f"rykker {r.step_number}"
         total = 0
         for pk, ore in r.fees:
-            rows.append((m, pk, fee, ore, booked, day, note, reminder_id))
+            new.append(
+                Posting(
+                    fee,
+                    Money(ore=ore),
+                    on,
+                    now,
+                    note=note,
+                    claim_pk=pk,
+                    municipality=m,
+                    reminder_id=reminder_id,
+                )
+            )
             total += ore
         result.fee_postings += len(r.fees)
         result.fees_ore += total
@@ -450,7 +453,7 @@ def _write(
             )
         )
     fast_insert(conn, reminders, _REMINDER_COLUMNS, reminder_rows)
-    fast_insert(conn, postings, _POSTING_COLUMNS, rows)
+    append_postings(conn, new)
     fast_insert(conn, letters, LETTER_COLUMNS, letter_rows)
     result.reminders += len(reminder_rows)
     result.letters += len(letter_rows)

@@ -66,7 +66,7 @@ from fbs_debitor.debtor.model.claims import (
     require_positive,
     write_down_amount,
 )
-from fbs_debitor.debtor.model.ledger import PostingKind
+from fbs_debitor.debtor.model.ledger import Posting, PostingKind
 from fbs_debitor.debtor.service.invoicing import (
     NewClaim,
     invoice_after_credit,
@@ -340,19 +340,20 @@ def _post(
     message_id: str,
     note: str,
 ) -> None:
-    ledger.insert_posting(
+    ledger.append_postings(
         conn,
-        {
-            "municipality": msg.municipality,
-            "claim_pk": claim_pk,
-            "kind": kind.value,
-            "amount_ore": signed.ore,
-            "reverses": None,
-            "booked_at": clock.now(),
-            "effective_on": business_date(msg.occurred_at),
-            "message_id": message_id,
-            "note": mask_cprs_in_text(note),
-        },
+        [
+            Posting(
+                kind=kind,
+                amount=signed,
+                effective_on=business_date(msg.occurred_at),
+                booked_at=clock.now(),
+                message_id=message_id,
+                note=mask_cprs_in_text(note),
+                claim_pk=claim_pk,
+                municipality=msg.municipality,
+            )
+        ],
     )
 
 

@@ -50,6 +50,7 @@ from fbs_debitor.debtor.model.claims import ClaimStatus, mask_debtor_id
 from fbs_debitor.debtor.model.rules import InvoicingMode
 from fbs_debitor.debtor.service.credit import accounts_with_credit, apply_credit
 from fbs_debitor.debtor.store.invoices import allocate_payment_sequences
+from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
 from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, encode_letter, letter_data
 from fbs_debitor.debtor.store.rules import (
     BillingSetup,
@@ -63,7 +64,6 @@ from fbs_debitor.debtor.store.tables import (
     invoice_runs,
     invoices,
     letters,
-    postings,
 )
 
 SOURCE = "debtor"
@@ -322,7 +322,7 @@ def _uninvoiced(
 ) -> list[Any]:
     """Open, not-invoiced claims with a positive balance, of living debtors, by account then
     claim (one query). With ``claim_pk``: only that claim; with ``claim_ids``: only those."""
-    balance = func.sum(postings.c.amount_ore)
+    balance = BALANCE_ORE
     query = (
         select(
             claims.c.id,
@@ -335,11 +335,7 @@ def _uninvoiced(
             accounts.c.debtor_id,
             balance.label("balance_ore"),
         )
-        .select_from(
-            claims.join(accounts, accounts.c.id == claims.c.account_id).join(
-                postings, postings.c.claim_pk == claims.c.id
-            )
-        )
+        .select_from(with_postings(claims.join(accounts, accounts.c.id == claims.c.account_id)))
         .where(
             claims.c.municipality == municipality,
             claims.c.status == ClaimStatus.OPEN.value,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from fbs_debitor.contracts.coverage import ClaimClosed, ClaimWrittenOff
 from fbs_debitor.contracts.sending import Outgoing, send_many
@@ -34,10 +34,10 @@ from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.billing import WriteOffRule, limitation_date
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import PostingKind
-from fbs_debitor.debtor.store.ledger import insert_postings
+from fbs_debitor.debtor.model.ledger import Posting, PostingKind
+from fbs_debitor.debtor.store.ledger import BALANCE_ORE, append_postings, with_postings
 from fbs_debitor.debtor.store.rules import lock_billing
-from fbs_debitor.debtor.store.tables import accounts, claims, postings, write_offs
+from fbs_debitor.debtor.store.tables import accounts, claims, write_offs
 
 SOURCE = "debtor"
 LEG = "leg4"
@@ -102,21 +102,18 @@ def apply_write_offs(
     if not items:
         return []
     now = clock.now()
-    insert_postings(
+    append_postings(
         conn,
         [
-            {
-                "municipality": w.municipality,
-                "claim_pk": w.claim_pk,
-                "kind": PostingKind.WRITE_OFF.value,
-                "amount_ore": -w.amount_ore,
-                "reverses": None,
-                "booked_at": now,
-                "effective_on": on,
-                "message_id": None,
-                "note": w.reason,
-                "reminder_id": None,
-            }
+            Posting(
+                kind=PostingKind.WRITE_OFF,
+                amount=Money(ore=-w.amount_ore),
+                effective_on=on,
+                booked_at=now,
+                note=w.reason,
+                claim_pk=w.claim_pk,
+                municipality=w.municipality,
+            )
             for w in items
         ],
     )
@@ -181,14 +178,10 @@ def apply_write_offs(
 def deceased_write_offs(conn: Connection, municipality: str) -> list[WriteOff]:
     """Write-offs for every open claim with a positive balance of a deceased debtor (invoiced
     or not). One query."""
-    balance = func.sum(postings.c.amount_ore)
+    balance = BALANCE_ORE
     rows = conn.execute(
         select(claims.c.id, claims.c.claim_id, claims.c.coverage_sequence, balance)
-        .select_from(
-            claims.join(accounts, accounts.c.id == claims.c.account_id).join(
-                postings, postings.c.claim_pk == claims.c.id
-            )
-        )
+        .select_from(with_postings(claims.join(accounts, accounts.c.id == claims.c.account_id)))
         .where(
             claims.c.municipality == municipality,
             claims.c.status == ClaimStatus.OPEN.value,
@@ -220,11 +213,11 @@ def write_off_by_hand(
     municipality: str,
     claim_id: str,
     *,
-    amount_ore: int | None,
+    amount: Money | None,
     reason: str,
     by: str,
 ) -> dict[str, Any]:
-    """Staff write off (part of) an open claim: ``amount_ore`` (default: the whole balance),
+    """Staff write off (part of) an open claim: ``amount`` (None: the whole balance),
     with the reason and who did it (both required, stored; CPR numbers in the reason masked).
 
     Raises NotFoundError for an unknown claim, ConflictError for a claim that is not open or
@@ -243,9 +236,9 @@ def write_off_by_hand(
             claims.c.id,
             claims.c.status,
             claims.c.coverage_sequence,
-            func.sum(postings.c.amount_ore),
+            BALANCE_ORE,
         )
-        .join_from(claims, postings, postings.c.claim_pk == claims.c.id)
+        .select_from(with_postings())
         .where(claims.c.municipality == municipality, claims.c.claim_id == claim_id)
         .group_by(claims.c.id)
     ).first()
@@ -260,7 +253,7 @@ def write_off_by_hand(
         )
     if not balance.is_positive():
         raise ConflictError(f"claim {claim_id} has nothing left to write off", code="claim-paid")
-    amount = balance if amount_ore is None else Money(ore=amount_ore)
+    amount = balance if amount is None else amount
     if not amount.is_positive() or amount > balance:
         raise ValidationError(
             f"the write-off must be between 0,01 kr. and the balance {balance}, got {amount}",

@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, Table, select
 
 from fbs_debitor.contracts.payment import PaymentReceived
+from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.allocation import OpenClaim, allocation_order
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import PostingKind
+from fbs_debitor.debtor.model.ledger import PostingKind, principal_and_fees
 from fbs_debitor.debtor.store.tables import accounts, claims, invoices, postings
 
 CHUNK = 900
@@ -59,8 +61,23 @@ class ClaimState:
         return self.coverage_sequence
 
     def order_key(self) -> tuple[bool, date, date, int]:
-        """Oldest due date first (no due date last), then oldest created, then by id."""
-        return (self.due_date is None, self.due_date or date.max, self.created_on, self.pk)
+        """Its place in allocation order (:func:`allocation_order`)."""
+        return allocation_order(self.due_date, self.created_on, self.pk)
+
+    def principal_and_fees(self) -> tuple[int, int]:
+        """What is left of its principal and of debtor's fees (``model.principal_and_fees``)."""
+        return principal_and_fees(self.ledger)
+
+    def open_claim(self) -> OpenClaim:
+        """The claim as the allocation plan sees it."""
+        principal, fees = principal_and_fees(self.ledger)
+        return OpenClaim(
+            claim=self.pk,
+            principal=Money(ore=principal),
+            fees=Money(ore=fees),
+            due_date=self.due_date,
+            created_on=self.created_on,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,15 @@ account insert, one claim insert, one posting insert.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
+    FromClause,
+    Join,
     bindparam,
     func,
     select,
@@ -21,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from fbs_debitor.contracts.registration import ClaimKind, ClaimRegistered, LegalBasis
+from fbs_debitor.core.fastsql import fast_insert
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import (
     Account,
@@ -34,11 +39,45 @@ from fbs_debitor.debtor.model.claims import (
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
 from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
 
+# -- the one query of a claim's balance --------------------------------------------------------------
+
+BALANCE_ORE: ColumnElement[int] = func.coalesce(func.sum(postings.c.amount_ore), 0)
+"""A claim's balance in øre: the sum of its postings (0 without any). An aggregate: select it
+from :func:`with_postings` grouped by ``claims.c.id``. Every read of a balance goes through it
+(:func:`claim_balances`, and the set-based reads of invoicing, write-off, credit, views, guard)."""
+
+
+def with_postings(left: FromClause = claims) -> Join:
+    """``left`` (``debtor_claim`` or a join that holds it) outer-joined to each claim's postings,
+    for :data:`BALANCE_ORE`."""
+    return left.outerjoin(postings, postings.c.claim_pk == claims.c.id)
+
+
+def claim_balances(conn: Connection, claim_pks: Sequence[int]) -> dict[int, Money]:
+    """The balance of each claim (by database id; a claim that does not exist is missing)."""
+    out: dict[int, Money] = {}
+    pks = sorted(set(claim_pks))
+    for start in range(0, len(pks), 900):
+        rows = conn.execute(
+            select(claims.c.id, BALANCE_ORE)
+            .select_from(with_postings())
+            .where(claims.c.id.in_(pks[start : start + 900]))
+            .group_by(claims.c.id)
+        )
+        out.update((int(pk), Money(ore=int(total))) for pk, total in rows)
+    return out
+
+
+def claim_balance(conn: Connection, claim_pk: int) -> Money:
+    """The balance of one claim (it must exist)."""
+    return claim_balances(conn, [claim_pk])[claim_pk]
+
+
 # -- prebuilt statements for the hot path -----------------------------------------------------
 # Built once with bind parameters, so that executing one costs no statement construction and
 # SQLAlchemy finds its compiled form in the cache at once. They hold no data.
 
-_INSERT_CLAIM = claims.insert()
+INSERT_CLAIM = claims.insert()
 _INSERT_POSTING = postings.insert()
 _INSERT_EVENT = events.insert()
 _INSERT_REJECTION = rejections.insert()
@@ -61,7 +100,7 @@ _CLAIM_PK = (
 )
 _LOOKUP_FOR_REGISTRATION = select(_ACCOUNT_ID, _CLAIM_PK)
 _FIND_ACCOUNT_ID = select(_ACCOUNT_ID)
-_INSERT_ACCOUNT = {
+INSERT_ACCOUNT = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(accounts)
     .on_conflict_do_nothing(index_elements=["municipality", "debtor_id"])
     .returning(accounts.c.id)
@@ -72,7 +111,7 @@ _CLAIM_STATE = (
         claims.c.id,
         claims.c.account_id,
         claims.c.status,
-        select(func.coalesce(func.sum(postings.c.amount_ore), 0))
+        select(BALANCE_ORE)
         .where(postings.c.claim_pk == claims.c.id)
         .scalar_subquery()
         .label("balance_ore"),
@@ -85,6 +124,80 @@ _CLAIM_STATE = (
         claims.c.claim_id == bindparam("claim_id"),
     )
 )
+
+
+# -- the one writer of postings ------------------------------------------------------------------
+
+POSTING_COLUMNS = (
+    "municipality",
+    "claim_pk",
+    "kind",
+    "amount_ore",
+    "reverses",
+    "booked_at",
+    "effective_on",
+    "message_id",
+    "note",
+    "reminder_id",
+)
+"""The columns every posting is written with, in the order of :func:`_posting_values`."""
+
+
+def _posting_values(p: Posting) -> tuple[Any, ...]:
+    """The row of a posting, in the order of :data:`POSTING_COLUMNS` (Python values)."""
+    if p.claim_pk is None or not p.municipality:
+        raise ValueError(f"a {p.kind.value} posting to store needs its claim and municipality")
+    return (
+        p.municipality,
+        p.claim_pk,
+        p.kind.value,
+        p.amount.ore,
+        p.reverses,
+        p.booked_at,
+        p.effective_on,
+        p.message_id,
+        p.note,
+        p.reminder_id,
+    )
+
+
+_DATED = (POSTING_COLUMNS.index("booked_at"), POSTING_COLUMNS.index("effective_on"))
+
+
+def append_postings(conn: Connection, new: Sequence[Posting]) -> None:
+    """Append postings to the ledger: the only way a posting is written.
+
+    One posting (a regulation, a charge) is one prebuilt ``INSERT``; many (a run of
+    registrations, payments, a dunning run) are one bulk insert (:func:`fast_insert`: COPY on
+    PostgreSQL, executemany on SQLite), with the timestamp and date columns converted once per
+    distinct value (a run shares one "now" and one business date).
+    """
+    if not new:
+        return
+    if len(new) == 1:
+        conn.execute(
+            _INSERT_POSTING, dict(zip(POSTING_COLUMNS, _posting_values(new[0]), strict=True))
+        )
+        return
+    dialect = conn.dialect
+    converters: list[tuple[int, Any, dict[Any, Any]]] = []
+    for i in _DATED:
+        processor = (
+            postings.c[POSTING_COLUMNS[i]].type.dialect_impl(dialect).bind_processor(dialect)
+        )
+        converters.append((i, processor, {}))
+    rows: list[tuple[Any, ...]] = []
+    for p in new:
+        values = list(_posting_values(p))
+        for i, processor, cache in converters:
+            if processor is not None:
+                value = values[i]
+                done = cache.get(value)
+                if done is None:
+                    done = cache[value] = processor(value)
+                values[i] = done
+        rows.append(tuple(values))
+    fast_insert(conn, postings, POSTING_COLUMNS, rows)
 
 
 def lookup_for_registration(
@@ -112,7 +225,7 @@ def insert_account(
     """Open an account and return its id; when another transaction opened the same account
     meanwhile, return that one's id (INSERT ... ON CONFLICT DO NOTHING, then read)."""
     value = conn.execute(
-        _INSERT_ACCOUNT[conn.dialect.name],
+        INSERT_ACCOUNT[conn.dialect.name],
         {
             "municipality": municipality,
             "id_type": id_type,
@@ -162,22 +275,20 @@ def claim_row(
     }
 
 
-def charge_row(
+def charge_posting(
     msg: ClaimRegistered, claim_pk: int, booked_at: datetime, message_id: str
-) -> dict[str, Any]:
+) -> Posting:
     """The claim's first posting: the charge of its amount, effective on the day the library
     created the claim."""
-    return {
-        "municipality": msg.municipality,
-        "claim_pk": claim_pk,
-        "kind": PostingKind.CHARGE.value,
-        "amount_ore": msg.amount_ore,
-        "reverses": None,
-        "booked_at": booked_at,
-        "effective_on": msg.created_on,
-        "message_id": message_id,
-        "note": "",
-    }
+    return Posting(
+        kind=PostingKind.CHARGE,
+        amount=Money(ore=msg.amount_ore),
+        effective_on=msg.created_on,
+        booked_at=booked_at,
+        message_id=message_id,
+        claim_pk=claim_pk,
+        municipality=msg.municipality,
+    )
 
 
 def insert_registered_claim(
@@ -203,84 +314,11 @@ def insert_registered_claim(
         sequence=sequence,
         invoice_id=invoice_id,
     )
-    pk = conn.execute(_INSERT_CLAIM, row).inserted_primary_key
+    pk = conn.execute(INSERT_CLAIM, row).inserted_primary_key
     assert pk is not None
     claim_pk = int(pk[0])
-    conn.execute(_INSERT_POSTING, charge_row(msg, claim_pk, registered_at, message_id))
+    append_postings(conn, [charge_posting(msg, claim_pk, registered_at, message_id)])
     return claim_pk
-
-
-# -- many at once (executemany), for apply_registrations_bulk --------------------------------------
-
-Key = tuple[str, str]
-"""(municipality, number or claim id): the natural key of an account or a claim."""
-
-
-def _by_municipality(keys: set[Key]) -> dict[str, list[str]]:
-    """The second halves of ``keys`` per municipality."""
-    out: dict[str, list[str]] = {}
-    for municipality, value in keys:
-        out.setdefault(municipality, []).append(value)
-    return out
-
-
-def existing_claims(conn: Connection, keys: set[Key]) -> set[Key]:
-    """Which of the (municipality, claim id) pairs exist already.
-
-    One query per municipality with ``municipality = :m AND claim_id IN (...)``: PostgreSQL
-    plans a row-value ``(municipality, claim_id) IN (...)`` list of thousands as a scan of the
-    whole table, which made every batch slower than the last."""
-    found: set[Key] = set()
-    for municipality, ids in _by_municipality(keys).items():
-        rows = conn.execute(
-            select(claims.c.claim_id).where(
-                claims.c.municipality == municipality, claims.c.claim_id.in_(ids)
-            )
-        )
-        found.update((municipality, c) for (c,) in rows)
-    return found
-
-
-def account_ids(conn: Connection, keys: set[Key]) -> dict[Key, int]:
-    """The account ids of those (municipality, debtor number) pairs that have an account (one
-    query per municipality, as in :func:`existing_claims`)."""
-    found: dict[Key, int] = {}
-    for municipality, numbers in _by_municipality(keys).items():
-        rows = conn.execute(
-            select(accounts.c.debtor_id, accounts.c.id).where(
-                accounts.c.municipality == municipality, accounts.c.debtor_id.in_(numbers)
-            )
-        )
-        found.update(((municipality, d), int(i)) for d, i in rows)
-    return found
-
-
-def insert_accounts(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
-    """Open many accounts in one statement; returns the id of each, also of those another
-    transaction opened meanwhile."""
-    if not rows:
-        return {}
-    stmt = _INSERT_ACCOUNT[conn.dialect.name].returning(
-        accounts.c.municipality, accounts.c.debtor_id
-    )
-    ids = {(m, d): int(i) for i, m, d in conn.execute(stmt, rows)}
-    missing = {(r["municipality"], r["debtor_id"]) for r in rows} - set(ids)
-    ids.update(account_ids(conn, missing))
-    return ids
-
-
-def insert_claims(conn: Connection, rows: list[dict[str, Any]]) -> dict[Key, int]:
-    """Insert many claim rows in one statement; returns each claim's database id."""
-    if not rows:
-        return {}
-    stmt = _INSERT_CLAIM.returning(claims.c.id, claims.c.municipality, claims.c.claim_id)
-    return {(m, c): int(i) for i, m, c in conn.execute(stmt, rows)}
-
-
-def insert_postings(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Append many posting rows in one statement."""
-    if rows:
-        conn.execute(_INSERT_POSTING, rows)
 
 
 def insert_rejections(conn: Connection, outcomes: list[Outcome], at: datetime) -> None:
@@ -301,11 +339,6 @@ def insert_rejections(conn: Connection, outcomes: list[Outcome], at: datetime) -
                 for o in outcomes
             ],
         )
-
-
-def insert_posting(conn: Connection, values: dict[str, Any]) -> None:
-    """Append one posting row (every column but ``id``)."""
-    conn.execute(_INSERT_POSTING, values)
 
 
 def insert_event(conn: Connection, values: dict[str, Any]) -> None:
