@@ -41,9 +41,9 @@ lint: install ## Ruff, ruff format, mypy (strict on core, contracts, messaging, 
 # The long fault-test variants (marker `slow`) run when CI=true or with SLOW=1.
 PYTEST_MARK := $(if $(or $(filter true 1,$(CI)),$(SLOW)),,-m "not slow")
 
-# Line coverage of src/fbs_debitor that `make test` requires (set from a measured full run,
-# rounded down, minus 1). Only `make test` enforces it.
-COV_FAIL_UNDER ?= 0
+# Line coverage of src/fbs_debitor that `make test` requires: the full run (-m "not slow")
+# measured 91.5 % (7582 statements, 643 missed), rounded down, minus 1. Only `make test` enforces it.
+COV_FAIL_UNDER ?= 90
 COVERAGE := --cov=fbs_debitor --cov-report=term:skip-covered --cov-fail-under=$(COV_FAIL_UNDER)
 
 test: test-setup lint ## Lint, then every test (integration tests on SQLite and PostgreSQL; SLOW=1 adds the long fault tests, CI runs them) with its line coverage and floor
