@@ -41,17 +41,22 @@ lint: install ## Ruff, ruff format, mypy (strict on core, contracts, messaging, 
 # The long fault-test variants (marker `slow`) run when CI=true or with SLOW=1.
 PYTEST_MARK := $(if $(or $(filter true 1,$(CI)),$(SLOW)),,-m "not slow")
 
-test: test-setup lint ## Lint, then every test (integration tests on SQLite and PostgreSQL; SLOW=1 adds the long fault tests, CI runs them)
-	$(BIN)/pytest -q $(PYTEST_MARK)
+# Line coverage of src/fbs_debitor that `make test` requires: the full run (-m "not slow")
+# measured 91.5 % (7582 statements, 643 missed), rounded down, minus 1. Only `make test` enforces it.
+COV_FAIL_UNDER ?= 90
+COVERAGE := --cov=fbs_debitor --cov-report=term:skip-covered --cov-fail-under=$(COV_FAIL_UNDER)
 
-unit: install ## Only the fast unit tests
+test: test-setup lint ## Lint, then every test (integration tests on SQLite and PostgreSQL; SLOW=1 adds the long fault tests, CI runs them) with its line coverage and floor
+	$(BIN)/pytest -q $(PYTEST_MARK) $(COVERAGE)
+
+unit: install ## Only the fast unit tests (no coverage floor)
 	$(BIN)/pytest -q tests/unit
 
-integration: install ## Only the integration tests (both databases)
+integration: install ## Only the integration tests (both databases; no coverage floor)
 	$(BIN)/pytest -q tests/integration
 
 bench: install ## Run every benchmark (a few minutes) and write docs/benchmarks.md
 	$(BIN)/python -m bench.all --database $(BENCH_DB)
 
 clean: ## Remove the virtualenv, caches and the embedded database
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache fbs-debitor.db fbs-debitor.db-*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* fbs-debitor.db fbs-debitor.db-*

@@ -5,6 +5,11 @@ spec, with the ``#/definitions/...`` references resolved by jsonschema. Stricter
 one way: the fee, material and material-group objects may carry no property the spec does not
 define (a misspelt field fails instead of passing unnoticed). Swagger's ``format: double`` /
 ``int64`` are not checked by jsonschema; the helper checks the dates' ISO form itself.
+
+The spec is a third-party oracle (``fbs/fbs-adapter.dpl-react.yaml``, see tests/oracles.py): a test
+that needs it is skipped when it is absent (fails under CI). Tests of our own behaviour that only
+check their answers against it on the way pass ``required=False``: on a bare clone they still run,
+without that extra check.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft4Validator
 
-from tests.shared_fixtures import shared_fixture
+from tests.oracles import IN_CI, available, oracle_path
 
 SPEC_FILE = "fbs/fbs-adapter.dpl-react.yaml"
 FEES_PATH = "/external/agencyid/patron/patronid/fees/v2"
@@ -26,7 +31,7 @@ FEES_PATH = "/external/agencyid/patron/patronid/fees/v2"
 @cache
 def spec() -> dict[str, Any]:
     """The parsed spec."""
-    loaded: dict[str, Any] = yaml.safe_load(shared_fixture(SPEC_FILE).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = yaml.safe_load(oracle_path(SPEC_FILE).read_text(encoding="utf-8"))
     return loaded
 
 
@@ -43,8 +48,11 @@ def feev2_list_validator() -> Draft4Validator:
     return Draft4Validator(schema)
 
 
-def assert_valid_feev2_list(body: Any) -> None:
-    """Fail with every violation if ``body`` is not a valid FeeV2[] of the spec."""
+def assert_valid_feev2_list(body: Any, *, required: bool = True) -> None:
+    """Fail with every violation if ``body`` is not a valid FeeV2[] of the spec. Without the spec:
+    skip the test, or with ``required=False`` (outside CI) check nothing."""
+    if not required and not IN_CI and not available(SPEC_FILE):
+        return
     errors = sorted(feev2_list_validator().iter_errors(body), key=lambda e: list(e.absolute_path))
     assert not errors, "not a valid FeeV2[]:\n" + "\n".join(
         f"  at {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors

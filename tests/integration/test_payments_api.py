@@ -25,7 +25,6 @@ from tests.integration.payments_support import (
     payments_only,
     sent,
 )
-from tests.shared_fixtures import shared_fixture
 
 B = f"/api/v1/{K}"
 
@@ -182,7 +181,7 @@ def test_a_bank_file_uploaded_as_the_body_is_imported(pay: System, client: TestC
 
 
 def test_a_bad_bank_file_is_refused_with_422(pay: System, client: TestClient) -> None:
-    wrong = shared_fixture("camt/genkgo-camt/data/camt053.v2.wrong.xml").read_bytes()
+    wrong = (CAMT / "invalid" / "dk-no-statement.xml").read_bytes()
     headers = {**auth(Role.INTEGRATION), "Content-Type": "application/xml"}
     refused = client.post(f"{B}/bank-files", content=wrong, headers=headers)
     assert refused.status_code == 422

@@ -20,6 +20,7 @@ from fbs_debitor.payments.service.bank import import_bank_file
 from fbs_debitor.payments.store import records
 from tests.integration.payments_support import (
     BATCH,
+    CAMT,
     OVER,
     PERSON_MASKED,
     SINGLE,
@@ -35,7 +36,7 @@ from tests.integration.payments_support import (
     sent,
     update,
 )
-from tests.shared_fixtures import shared_fixture
+from tests.oracles import oracle_path
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ def test_a_dry_run_reports_and_changes_nothing(pay: System) -> None:
 @pytest.mark.parametrize("bad", ["wrong", "not-xml", "other-namespace"])
 def test_an_invalid_file_is_refused_whole(pay: System, tmp_path: Path, bad: str) -> None:
     if bad == "wrong":
-        path = shared_fixture("camt/genkgo-camt/data/camt053.v2.wrong.xml")
+        path = CAMT / "invalid" / "dk-no-statement.xml"
     else:
         path = tmp_path / "bad.xml"
         path.write_text("this is no XML" if bad == "not-xml" else "<Document xmlns='urn:x'/>")
@@ -212,9 +213,8 @@ def test_an_invalid_file_is_refused_whole(pay: System, tmp_path: Path, bad: str)
 
 def test_foreign_samples_import_as_errors(pay: System) -> None:
     """The genkgo samples are Swiss/Swedish/Dutch: every payment in them is kept as an error."""
-    summary = import_bank_file(
-        pay.db, pay.clock, K, shared_fixture("camt/genkgo-camt/data/camt054.v4.xml")
-    )
+    sample = oracle_path("camt/genkgo-camt/data/camt054.v4.xml")
+    summary = import_bank_file(pay.db, pay.clock, K, sample)
     assert (summary.entries, summary.payments, summary.counts["error"]) == (1, 3, 3)
     assert sent(pay, "PaymentReceived") == []
 

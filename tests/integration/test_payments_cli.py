@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 from fbs_debitor.bootstrap import System
 from fbs_debitor.cli.main import app
 from tests.integration.payments_support import CAMT, SINGLE, K, counts, issue, payments_only
-from tests.shared_fixtures import shared_fixture
 
 runner = CliRunner()
 
@@ -48,7 +47,7 @@ def test_errors_are_listed_and_an_invalid_file_exits_2(system: System) -> None:
     assert summary["error"] == 1
     assert summary["errors"][0]["entry_reference"] == "DB2026030200006"
     assert "check digit" in summary["errors"][0]["reason"]
-    wrong = _import(system, str(shared_fixture("camt/genkgo-camt/data/camt053.v2.wrong.xml")))
+    wrong = _import(system, str(CAMT / "invalid" / "dk-no-statement.xml"))
     assert wrong.exit_code == 2
     assert "refused" in wrong.output
     assert _import(system, "/nonexistent.xml").exit_code == 2

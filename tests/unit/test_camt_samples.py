@@ -1,5 +1,5 @@
-"""The camt parser against the genkgo/camt samples and their expected parser output, and our own
-Danish fixtures against the XSDs.
+"""The camt parser against the genkgo/camt samples and their expected parser output (a third-party
+oracle: skipped when absent, see tests/oracles.py), and our own Danish fixtures against the XSDs.
 
 The expected ``*.json`` files are dumps of genkgo's PHP objects: amounts in minor units (cents,
 øre) signed by credit/debit, dates as UTC ISO strings. Their dumper keys the entries of a message
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import filecmp
 import json
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,28 @@ import pytest
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.payments.adapters import camt
 from fbs_debitor.payments.model import Entry
-from tests.shared_fixtures import FIXTURES
+from tests.oracles import MISSING, oracle_params, oracle_path
 
-GENKGO = FIXTURES / "camt" / "genkgo-camt"
-SAMPLES = sorted(p for p in (GENKGO / "data").glob("*.xml") if p.name != "camt053.v2.wrong.xml")
-DANISH = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "camt").glob("*.xml"))
+ORACLE = "camt/genkgo-camt"
+SAMPLES = oracle_params(
+    ORACLE,
+    lambda genkgo: sorted(
+        p for p in (genkgo / "data").glob("*.xml") if p.name != "camt053.v2.wrong.xml"
+    ),
+)
+OURS = Path(__file__).resolve().parents[1] / "fixtures" / "camt"
+DANISH = sorted(OURS.glob("*.xml"))
+INVALID = OURS / "invalid" / "dk-no-statement.xml"
+
+
+@pytest.fixture
+def genkgo() -> Path:
+    """The genkgo/camt folder; skips the test (fails it under CI) when it is absent."""
+    return oracle_path(ORACLE)
+
+
+def _name(sample: Any) -> str:
+    return MISSING if sample == MISSING else str(sample.name)
 
 
 def _minor(amount: Decimal, credit_debit: str | None) -> str:
@@ -47,7 +65,8 @@ def _as_dumped(entries: list[Entry]) -> list[Entry]:
     return [by_index[i] for i in sorted(by_index)]
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: p.name)
+@pytest.mark.parametrize("sample", SAMPLES, ids=_name)
+@pytest.mark.usefixtures("genkgo")
 def test_every_sample_parses_to_the_expected_entries(sample: Path) -> None:
     document, count = camt.validate(sample)
     parsed = list(camt.iter_entries(sample, document))
@@ -85,8 +104,8 @@ def test_every_sample_parses_to_the_expected_entries(sample: Path) -> None:
                 assert tx.creditor_refs[0] == refs["getRef"]
 
 
-def test_a_file_of_two_statements_gives_both_entries() -> None:
-    sample = GENKGO / "data" / "camt053.v2.multi.statement.xml"
+def test_a_file_of_two_statements_gives_both_entries(genkgo: Path) -> None:
+    sample = genkgo / "data" / "camt053.v2.multi.statement.xml"
     parsed = list(camt.iter_entries(sample))
     assert [(e.record_id, e.signed_amount, e.currency) for e in parsed] == [
         ("253EURNL26VAYB8060476890", Decimal("8.85"), "EUR"),
@@ -94,9 +113,11 @@ def test_a_file_of_two_statements_gives_both_entries() -> None:
     ]
 
 
-def test_the_wrong_sample_is_refused_with_a_clear_error() -> None:
+@pytest.mark.parametrize("origin", ["ours", "genkgo"])
+def test_the_wrong_sample_is_refused_with_a_clear_error(origin: str) -> None:
+    path = INVALID if origin == "ours" else oracle_path(f"{ORACLE}/data/camt053.v2.wrong.xml")
     with pytest.raises(ValidationError) as refused:
-        camt.validate(GENKGO / "data" / "camt053.v2.wrong.xml")
+        camt.validate(path)
     assert refused.value.code == "bank-file-invalid"
     assert "camt.053.001.02.xsd" in refused.value.detail
     assert "Stmt" in refused.value.detail
@@ -123,21 +144,24 @@ def test_our_danish_fixtures_are_valid_against_their_xsd(fixture: Path) -> None:
     assert all(e.currency in ("DKK", "EUR") for e in camt.iter_entries(fixture))
 
 
-def test_the_vendored_xsds_are_the_shared_ones_unchanged() -> None:
+def test_the_vendored_xsds_are_the_shared_ones_unchanged(genkgo: Path) -> None:
     vendored = Path(camt.__file__).resolve().parent / "xsd"
-    names = sorted(p.name for p in (GENKGO / "xsd").glob("*.xsd"))
+    names = sorted(p.name for p in (genkgo / "xsd").glob("*.xsd"))
     assert names == sorted(f"{d}.xsd" for d in camt.SUPPORTED)
     for name in names:
-        assert filecmp.cmp(vendored / name, GENKGO / "xsd" / name, shallow=False), name
+        assert filecmp.cmp(vendored / name, genkgo / "xsd" / name, shallow=False), name
 
 
-def test_the_xsd_folder_can_be_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(camt.XSD_DIR_ENV, str(GENKGO / "xsd"))
-    assert camt.xsd_dir() == GENKGO / "xsd"
-    assert camt.validate(GENKGO / "data" / "camt054.v8.xml") == ("camt.054.001.08", 1)
+def test_the_xsd_folder_can_be_configured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    xsds = tmp_path / "xsd"
+    shutil.copytree(Path(camt.__file__).resolve().parent / "xsd", xsds)
+    sample = OURS / "dk-single-fik.v8.xml"
+    monkeypatch.setenv(camt.XSD_DIR_ENV, str(xsds))
+    assert camt.xsd_dir() == xsds
+    assert camt.validate(sample) == ("camt.054.001.08", 1)
     monkeypatch.setenv(camt.XSD_DIR_ENV, "/nonexistent")
     with pytest.raises(ValidationError, match=r"XSD for camt\.054\.001\.08 not found"):
-        camt.validate(GENKGO / "data" / "camt054.v8.xml")
+        camt.validate(sample)
 
 
 def test_a_file_of_many_entries_streams_through(tmp_path: Path) -> None:
