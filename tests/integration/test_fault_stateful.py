@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, settings
@@ -248,11 +249,11 @@ def _run(request: pytest.FixtureRequest, database: Database, examples: int, step
     # The machine runs inside this test function, which Hypothesis's pytest plugin does not see
     # as a Hypothesis test: hand its statistics (the events above) to the plugin ourselves, so
     # that ``--hypothesis-show-statistics`` reports them.
-    def note_statistics(stats: dict[str, object]) -> None:
+    def note_statistics(stats: Any) -> None:
         stats["nodeid"] = request.node.nodeid
-        request.node.hypothesis_statistics = describe_statistics(stats)  # type: ignore[arg-type]
+        request.node.hypothesis_statistics = describe_statistics(stats)
 
-    with collector.with_value(note_statistics):
+    with collector.with_value(note_statistics):  # type: ignore[arg-type]
         test().runTest()
 
 
