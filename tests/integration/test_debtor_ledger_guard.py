@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from sqlalchemy import delete, insert, select, update
 
 from fbs_debitor.bootstrap import System
@@ -68,6 +69,7 @@ def test_a_sound_ledger_has_no_problems(system: System) -> None:
     assert _problems(system) == []
 
 
+@pytest.mark.ledger_corrupted
 def test_claim_without_charge(system: System) -> None:
     pk = _register(system, "a")
     with system.db.begin() as conn:
@@ -76,6 +78,7 @@ def test_claim_without_charge(system: System) -> None:
     assert _problems(system, "461") == []
 
 
+@pytest.mark.ledger_corrupted
 def test_cancelled_with_balance_and_negative_balance(system: System) -> None:
     cancelled = _register(system, "c")
     with system.db.begin() as conn:
@@ -87,6 +90,7 @@ def test_cancelled_with_balance_and_negative_balance(system: System) -> None:
     assert "101/n: open claim with negative balance -5.00" in problems
 
 
+@pytest.mark.ledger_corrupted
 def test_sign_and_reversal_rules(system: System) -> None:
     pk = _register(system, "s")
     _post(system, pk, "write_down", 100)  # a write-down must be negative
@@ -99,6 +103,7 @@ def test_sign_and_reversal_rules(system: System) -> None:
     assert all("breaks the sign or reversal rule" in p for p in problems)
 
 
+@pytest.mark.ledger_corrupted
 def test_rows_of_another_municipality(system: System) -> None:
     pk = _register(system, "m")
     _post(system, pk, "write_up", 100, municipality="461")
