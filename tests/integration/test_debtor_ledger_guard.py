@@ -8,27 +8,16 @@ import pytest
 from sqlalchemy import delete, insert, select, update
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
 from fbs_debitor.debtor import guard
 from fbs_debitor.debtor.service import intake
 from fbs_debitor.debtor.store.tables import accounts, claims, postings
+from tests.factories import claim_registered
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
 
 def _register(system: System, claim_id: str, municipality: str = "101") -> int:
-    message = ClaimRegistered(
-        municipality=municipality,
-        occurred_at=T0,
-        claim_id=claim_id,
-        patron_id="p",
-        debtor=DebtorRef(id_type="cpr", id="0101801234"),
-        claim_kind="fee",
-        debtor_classification="BIB",
-        psrm_claim_type="BIBGEB",
-        amount_ore=1000,
-        created_on=date(2026, 3, 1),
-    )
+    message = claim_registered(claim_id, municipality=municipality, amount_ore=1000)
     with system.db.begin() as conn:
         outcome = intake.apply_registration(
             conn, system.clock, message, message_id=f"m-{claim_id}", enqueued_at=None
