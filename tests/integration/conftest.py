@@ -22,6 +22,7 @@ from tests.integration.debtor_billing_support import (
     Desk,
     K,
 )
+from tests.integration.municipality_support import set_up_kobenhavn
 
 DATABASE_FIXTURES = ("database", "postgres_database", "empty_postgres")
 """The fixtures that give a test a database with the whole schema (the guard reads those)."""
@@ -72,3 +73,10 @@ def staff(desk: Desk) -> TestClient:
         tenants.create_api_key(conn, system.clock, K, Role.DEBTOR_STAFF, "staff", STAFF_KEY)
         tenants.create_api_key(conn, system.clock, K, Role.LIBRARY, "library", LIBRARY_KEY)
     return TestClient(create_app(system), raise_server_exceptions=False)
+
+
+@pytest.fixture
+def live(system: System) -> System:
+    """The whole system with København (101) set up, its set-up delivered."""
+    set_up_kobenhavn(system)
+    return system
