@@ -50,6 +50,7 @@ def run_demo(tmp_path: Path, *args: str) -> tuple[int, dict[str, object]]:
         timeout=600,
         check=False,
     )
+    assert proc.returncode == 0, proc.stderr[-4000:]
     return proc.returncode, json.loads(proc.stdout)
 
 

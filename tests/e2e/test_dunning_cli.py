@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import build_system
 from fbs_debitor.cli.main import app
-from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.debtor.service import intake
+from tests.factories import claim_registered
 
 runner = CliRunner()
 
@@ -37,15 +37,10 @@ def test_dunning_run_and_letter_delivery(tmp_path: Path) -> None:
     system = build_system(db, clock=SettableClock.at_date(date(2026, 3, 2)))
     with system.db.begin() as conn:
         for i, kind in enumerate(("fee", "compensation")):
-            message = ClaimRegistered(
-                municipality="101",
+            message = claim_registered(
+                f"c{i}",
                 occurred_at=system.clock.now(),
-                claim_id=f"c{i}",
-                patron_id="p",
-                debtor=DebtorRef(id_type="cpr", id="0101801234"),
                 claim_kind=kind,
-                debtor_classification="BIB",
-                psrm_claim_type="BIBGEB",
                 amount_ore=12500,
                 created_on=date(2026, 3, 2),
             )
@@ -101,4 +96,4 @@ def test_dunning_run_refuses_a_bad_date(tmp_path: Path) -> None:
         app, ["dunning", "run", "--date", "19-04-2026", "--database", str(tmp_path / "x.db")]
     )
     assert result.exit_code == 2
-    assert "YYYY-MM-DD" in result.output
+    assert "not a date (YYYY-MM-DD): 19-04-2026" in result.output

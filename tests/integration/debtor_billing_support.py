@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fbs_debitor.bootstrap import System
@@ -26,14 +23,11 @@ from fbs_debitor.contracts.registration import (
 )
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.clock import SettableClock
-from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor import views
 from fbs_debitor.debtor.service.dunning import DunningResult, run_dunning
 from fbs_debitor.debtor.service.invoicing import InvoicingResult, run_invoicing
 from fbs_debitor.debtor.service.rules import put_rules
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.tenants import service as tenants
-from fbs_debitor.tenants.model import Role
-from fbs_debitor.web.app import create_app
 
 K = "101"
 CREDITOR = "89123456"
@@ -182,45 +176,8 @@ class Desk:
             return [(json.loads(p), s, leg) for p, s, leg in rows]
 
 
-@pytest.fixture(autouse=True)
-def ledger_stays_sound(system: System) -> Iterator[None]:
-    """Autouse in every module that imports it: the ledger guard (with its invoicing and dunning
-    checks) must find nothing when a test ends."""
-    yield
-    with system.db.connect() as conn:
-        assert guard.check_ledger(conn) == []
-
-
-@pytest.fixture
-def desk(system: System) -> Desk:
-    """Municipality 101 set up (creditor 89123456), the clock on Monday 2 March 2026."""
-    system.clock.set_date(date(2026, 3, 2))  # type: ignore[attr-defined]
-    with system.db.begin() as conn:
-        tenants.create_municipality(
-            conn,
-            system.clock,
-            kommunekode=K,
-            name="København",
-            agency_id="710100",
-            creditor_number=CREDITOR,
-        )
-    system.drain()
-    return Desk(system)
-
-
 STAFF_KEY = "test-101-debtor-staff"
 LIBRARY_KEY = "test-101-library"
-
-
-@pytest.fixture
-def staff(desk: Desk) -> TestClient:
-    """An HTTP client of the whole app; ``STAFF_KEY`` is a debtor-staff key of 101 and
-    ``LIBRARY_KEY`` a library key (not admitted to the debtor's staff routes)."""
-    system = desk.system
-    with system.db.begin() as conn:
-        tenants.create_api_key(conn, system.clock, K, Role.DEBTOR_STAFF, "staff", STAFF_KEY)
-        tenants.create_api_key(conn, system.clock, K, Role.LIBRARY, "library", LIBRARY_KEY)
-    return TestClient(create_app(system), raise_server_exceptions=False)
 
 
 def auth(key: str = STAFF_KEY) -> dict[str, str]:

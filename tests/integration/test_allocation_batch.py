@@ -19,9 +19,7 @@ from fbs_debitor.debtor.service import allocation
 from fbs_debitor.debtor.store import tables
 from fbs_debitor.debtor.store.tables import claims, postings
 from fbs_debitor.messaging.store import outbox
-from tests.integration.test_leg34_flow import K, live, new_fee
-
-__all__ = ["live"]  # the fixture, used by name
+from tests.integration.leg34_support import K, new_fee
 
 OTHER_CPR = "0202802345"
 

@@ -16,10 +16,7 @@ from fbs_debitor.debtor.service.writeoff import write_off_by_hand
 from fbs_debitor.library.model import NewFee
 from fbs_debitor.library.service import accounts
 from fbs_debitor.reconcile import reconcile
-from tests.integration.debtor_billing_support import ledger_stays_sound
 from tests.integration.municipality_support import K, set_up_kobenhavn
-
-__all__ = ["ledger_stays_sound"]  # fixtures
 
 
 @pytest.fixture

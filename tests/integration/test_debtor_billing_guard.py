@@ -15,11 +15,7 @@ from tests.integration.debtor_billing_support import (
     OTHER_CPR,
     Desk,
     K,
-    desk,
-    ledger_stays_sound,
 )
-
-__all__ = ["desk", "ledger_stays_sound"]  # fixtures
 
 T0 = datetime(2026, 4, 19, 8, tzinfo=UTC)
 

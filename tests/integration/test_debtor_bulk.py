@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -15,7 +15,6 @@ from fbs_debitor.contracts.registration import (
     ClaimMessage,
     ClaimRegistered,
     ClaimWrittenDown,
-    DebtorRef,
 )
 from fbs_debitor.debtor import guard, views
 from fbs_debitor.debtor.model.claims import Outcome
@@ -23,6 +22,7 @@ from fbs_debitor.debtor.service import intake
 from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
 from fbs_debitor.debtor.store.tables import accounts, claims, rejections
 from fbs_debitor.messaging.store import outbox
+from tests.factories import claim_registered, debtor_ref
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 
@@ -30,20 +30,7 @@ T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
 def reg(
     claim_id: str, number: str = "0101801234", id_type: str = "cpr", **kw: Any
 ) -> ClaimRegistered:
-    fields: dict[str, Any] = {
-        "municipality": "101",
-        "occurred_at": T0,
-        "claim_id": claim_id,
-        "patron_id": "p",
-        "debtor": DebtorRef(id_type=id_type, id=number),  # type: ignore[arg-type]
-        "claim_kind": "fee",
-        "debtor_classification": "BIB",
-        "psrm_claim_type": "BIBGEB",
-        "amount_ore": 2000,
-        "created_on": date(2026, 3, 1),
-    }
-    fields.update(kw)
-    return ClaimRegistered(**fields)
+    return claim_registered(claim_id, debtor=debtor_ref(number, id_type), **kw)
 
 
 def batch() -> list[Incoming]:

@@ -34,9 +34,7 @@ from fbs_debitor.payments.service.bank import import_bank_file
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
-from tests.integration.test_leg34_flow import assert_reconciled, live, reverse
-
-__all__ = ["live"]  # the fixture, used by name
+from tests.integration.leg34_support import assert_reconciled, reverse
 
 K = "101"
 CPR = "0101901234"

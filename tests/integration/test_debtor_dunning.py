@@ -24,11 +24,7 @@ from tests.integration.debtor_billing_support import (
     OTHER_CPR,
     Desk,
     K,
-    desk,
-    ledger_stays_sound,
 )
-
-__all__ = ["desk", "ledger_stays_sound"]  # fixtures
 
 SRB = date(2026, 3, 16)
 

@@ -33,12 +33,7 @@ from tests.integration.debtor_billing_support import (
     Desk,
     K,
     auth,
-    desk,
-    ledger_stays_sound,
-    staff,
 )
-
-__all__ = ["desk", "ledger_stays_sound", "staff"]  # fixtures
 
 
 def test_a_registered_claim_is_invoiced_at_once(desk: Desk) -> None:

@@ -23,12 +23,7 @@ from tests.integration.debtor_billing_support import (
     Desk,
     K,
     auth,
-    desk,
-    ledger_stays_sound,
-    staff,
 )
-
-__all__ = ["desk", "ledger_stays_sound", "staff"]  # fixtures
 
 
 def pdf_text(pdf: bytes) -> str:

@@ -32,19 +32,16 @@ from fbs_debitor.payments.store.tables import bank_entries
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
-from tests.integration.test_leg34_flow import (
+from tests.integration.leg34_support import (
     CPR,
     K,
     assert_reconciled,
     bank,
     credit,
     fee_open,
-    live,
     new_fee,
     reverse,
 )
-
-__all__ = ["live"]  # the fixture, used by name
 
 NO_INVOICE = "000000099999997"
 """A well-formed FIK payment ID that belongs to no invoice."""

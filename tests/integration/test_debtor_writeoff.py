@@ -25,12 +25,7 @@ from tests.integration.debtor_billing_support import (
     Desk,
     K,
     auth,
-    desk,
-    ledger_stays_sound,
-    staff,
 )
-
-__all__ = ["desk", "ledger_stays_sound", "staff"]  # fixtures
 
 
 def coverage(desk: Desk) -> list[tuple[str, str, int | None, str | None, dict[str, object]]]:

@@ -24,8 +24,9 @@ from fbs_debitor.debtor import guard
 from fbs_debitor.debtor.store.tables import invoices, payments, postings
 from fbs_debitor.library.model import NewFee
 from fbs_debitor.library.service import accounts
-from fbs_debitor.messaging.store import inbox, outbox
+from fbs_debitor.messaging.store import outbox
 from fbs_debitor.reconcile import reconcile
+from tests.integration.effects_support import effects_applied_twice
 from tests.integration.municipality_support import K, set_up_kobenhavn
 
 
@@ -129,14 +130,7 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
             select(func.count()).select_from(postings).where(postings.c.kind == "write_down")
         ).scalar_one()
         applied_payments = conn.execute(select(func.count()).select_from(payments)).scalar_one()
-        inbox_dupes = conn.execute(
-            select(func.count()).select_from(
-                select(inbox.c.message_id)
-                .group_by(inbox.c.consumer, inbox.c.message_id)
-                .having(func.count() > 1)
-                .subquery()
-            )
-        ).scalar_one()
+        twice = effects_applied_twice(conn)
         dead = conn.execute(
             select(func.count()).select_from(outbox).where(outbox.c.status != "sent")
         ).scalar_one()
@@ -145,6 +139,6 @@ def test_sigkilled_workers_lose_nothing_and_apply_nothing_twice(
     assert charges == 3000
     assert downs == 300
     assert applied_payments == len(amounts)
-    assert inbox_dupes == 0
+    assert twice == []
     assert result.differences == []
     assert result.reconciled

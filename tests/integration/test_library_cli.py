@@ -50,7 +50,9 @@ def test_move_old_explains_what_it_refuses(system: System, clock: SettableClock)
     early = runner.invoke(app, [*base, "--date", (today - timedelta(days=1)).isoformat()])
     assert early.exit_code == 2
     assert "cutoff" in early.output
-    assert runner.invoke(app, [*base, "--date", "1.3.2026"]).exit_code == 2
+    typo = runner.invoke(app, [*base, "--date", "1.3.2026"])
+    assert typo.exit_code == 2
+    assert "not a date (YYYY-MM-DD): 1.3.2026" in typo.output
     unknown = runner.invoke(
         app,
         [
@@ -65,3 +67,4 @@ def test_move_old_explains_what_it_refuses(system: System, clock: SettableClock)
         ],
     )
     assert unknown.exit_code == 2
+    assert "the library does not know municipality 999" in unknown.output

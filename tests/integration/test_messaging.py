@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import (
@@ -20,6 +21,7 @@ from sqlalchemy import (
     update,
 )
 
+from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.messaging.envelope import Envelope
 from fbs_debitor.messaging.outbox import publish
@@ -94,11 +96,10 @@ def test_message_is_applied_once_when_delivered_three_times(db: Database) -> Non
     assert effect_values(db) == ["a"]
     with db.connect() as conn:
         row = conn.execute(select(outbox).where(outbox.c.message_id == mid)).one()
-        applied = conn.execute(select(inbox).where(inbox.c.message_id == mid)).all()
+        applied = conn.execute(select(inbox).where(inbox.c.message_id == mid)).one()
     assert row.status == "sent"
     assert row.sent_at is not None and row.sent_at.tzinfo is not None
-    assert len(applied) == 1
-    assert applied[0].applied_at >= applied[0].enqueued_at
+    assert applied.applied_at >= applied.enqueued_at
 
 
 def test_crash_between_effect_and_acknowledge_redelivers_and_changes_nothing(
@@ -126,6 +127,11 @@ def test_crash_between_effect_and_acknowledge_redelivers_and_changes_nothing(
     assert effect_values(db) == ["a", "b"]
 
 
+def outbox_row(db: Database, message_id: str) -> Any:
+    with db.connect() as conn:
+        return conn.execute(select(outbox).where(outbox.c.message_id == message_id)).one()
+
+
 def test_failing_handler_is_retried_with_backoff_then_dead_lettered(db: Database) -> None:
     calls: list[str] = []
 
@@ -135,40 +141,68 @@ def test_failing_handler_is_retried_with_backoff_then_dead_lettered(db: Database
             raise RuntimeError("receiver refused")
         record_effect(conn, env)
 
-    config = WorkerConfig(max_attempts=3, backoff_base_s=0.0, backoff_max_s=0.0)
-    worker = Worker(db, make_router(flaky), config)
+    clock = SettableClock(T0)
+    config = WorkerConfig(max_attempts=3, backoff_base_s=60.0, backoff_max_s=3600.0)
+    worker = Worker(db, make_router(flaky), config, clock=clock)
     send(db, "good-1")
     bad = send(db, "bad")
     send(db, "good-2")
-    worker.drain(timeout_s=10)
+    worker.drain(wait_for_delayed=False)
     # the failing message did not hold back the others
     assert effect_values(db) == ["good-1", "good-2"]
+    assert calls.count("bad") == 2  # fast pass, then the careful pass that records attempt 1
+    for attempt in (2, 3):
+        # not due until the clock has moved past its backoff: no real time passes here
+        assert worker.run_once() == 0
+        clock.set(outbox_row(db, bad).available_at)
+        assert worker.run_once() == 1
+        assert outbox_row(db, bad).attempts == attempt
     assert calls.count("bad") == 3 + 1  # fast pass once, then careful passes until dead
-    with db.connect() as conn:
-        row = conn.execute(select(outbox).where(outbox.c.message_id == bad)).one()
+    row = outbox_row(db, bad)
     assert row.status == "dead"
     assert row.attempts == 3
     assert "RuntimeError: receiver refused" in row.last_error
+    assert effect_values(db) == ["good-1", "good-2"]
 
 
-def test_backoff_grows_exponentially(db: Database) -> None:
+def test_backoff_grows_exponentially_on_the_injected_clock(db: Database) -> None:
     def always_fails(conn: Connection, env: Envelope) -> None:
         raise RuntimeError("down")
 
+    clock = SettableClock(T0)
     config = WorkerConfig(max_attempts=10, backoff_base_s=10.0, backoff_max_s=1000.0)
-    worker = Worker(db, make_router(always_fails), config)
+    worker = Worker(db, make_router(always_fails), config, clock=clock)
     mid = send(db, "x")
     delays = []
     for _ in range(3):
-        with db.begin() as conn:
-            conn.execute(update(outbox).values(available_at=datetime(2000, 1, 1, tzinfo=UTC)))
-        worker.run_once()
-        with db.connect() as conn:
-            row = conn.execute(select(outbox).where(outbox.c.message_id == mid)).one()
-        delays.append((row.available_at - datetime.now(UTC)).total_seconds())
-    assert 8 < delays[0] <= 11.5
-    assert 18 < delays[1] <= 22.5
-    assert 38 < delays[2] <= 44.5
+        assert worker.run_once() == 1
+        due = outbox_row(db, mid).available_at
+        delays.append((due - clock.now()).total_seconds())
+        # one second before it is due the message waits; at its time it is retried
+        clock.set(due - timedelta(seconds=1))
+        assert worker.run_once() == 0
+        clock.set(due)
+    # base 10 s doubling, plus up to 10 % jitter
+    assert 10 <= delays[0] <= 11
+    assert 20 <= delays[1] <= 22
+    assert 40 <= delays[2] <= 44
+    assert outbox_row(db, mid).attempts == 3
+
+
+def test_backoff_is_capped(db: Database) -> None:
+    def always_fails(conn: Connection, env: Envelope) -> None:
+        raise RuntimeError("down")
+
+    clock = SettableClock(T0)
+    config = WorkerConfig(max_attempts=20, backoff_base_s=10.0, backoff_max_s=60.0)
+    worker = Worker(db, make_router(always_fails), config, clock=clock)
+    mid = send(db, "x")
+    for _ in range(6):
+        assert worker.run_once() == 1
+        clock.set(outbox_row(db, mid).available_at)
+    assert worker.run_once() == 1
+    delay = (outbox_row(db, mid).available_at - clock.now()).total_seconds()
+    assert 60 <= delay <= 66
 
 
 def test_messages_of_one_key_apply_in_sequence_even_when_reordered(db: Database) -> None:
@@ -320,8 +354,8 @@ def test_message_applied_over_another_path_is_skipped_by_the_worker(db: Database
     assert effect_values(db) == ["b", "a"]
     with db.connect() as conn:
         rows = {r.message_id: r for r in conn.execute(select(outbox))}
-        applied = conn.execute(select(func.count()).select_from(inbox)).scalar_one()
-    assert applied == 2
+        applied = set(conn.execute(select(inbox.c.message_id)).scalars())
+    assert applied == {first, mid}
     for message_id in (first, mid):
         assert rows[message_id].status == "sent"
         assert rows[message_id].attempts == 0

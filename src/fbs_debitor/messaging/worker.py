@@ -7,6 +7,10 @@ of it back and the rows are delivered again; the inbox makes a delivery of an al
 message a no-op. Batches first run without savepoints (fast); if a handler raises, the batch is
 rolled back and run again with one savepoint per message, so that only the failing message is
 retried (with exponential backoff) and the others go through.
+
+Time: when a retried or deferred message is due is decided by the injected ``clock`` (so tests
+and simulations move time instead of waiting for it); a message never tried is due at once. The
+``sent_at`` and ``applied_at`` stamps are wall-clock on purpose: they measure the legs' delays.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, text, update
+from sqlalchemy import Connection, Row, and_, func, or_, select, text, update
 
+from fbs_debitor.core.clock import Clock, SystemClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.core.fastsql import among, insert_dicts, update_rows
 from fbs_debitor.messaging import metrics
@@ -76,12 +81,20 @@ class Worker:
     """Delivers outbox messages to the router's consumers. Safe to run many at once on PostgreSQL."""
 
     def __init__(
-        self, db: Database, router: Router, config: WorkerConfig | None = None, name: str = "worker"
+        self,
+        db: Database,
+        router: Router,
+        config: WorkerConfig | None = None,
+        name: str = "worker",
+        *,
+        clock: Clock | None = None,
     ) -> None:
         self.db = db
         self.router = router
         self.config = config or WorkerConfig()
         self.name = name
+        self.clock: Clock = clock or SystemClock()
+        """Decides when a retried or deferred message is due (its backoff)."""
         self._rng = random.Random()  # noqa: S311 - jitter, not cryptography
 
     # -- public API ----------------------------------------------------------------------------
@@ -135,7 +148,7 @@ class Worker:
     def _claim(self, conn: Connection, now: datetime) -> list[Row[Any]]:
         query = (
             select(*_CLAIMED)
-            .where(and_(outbox.c.status == "pending", outbox.c.available_at <= now))
+            .where(and_(outbox.c.status == "pending", _due(now)))
             .order_by(outbox.c.id)
             .limit(self.config.batch_size)
         )
@@ -152,7 +165,7 @@ class Worker:
     def _run_batch(self, *, careful: bool) -> int:
         batch = _Batch()
         with self.db.begin() as conn:
-            now = wall_now()
+            now = self.clock.now()
             rows = self._claim(conn, now)
             if not rows:
                 return 0
@@ -170,7 +183,7 @@ class Worker:
                 # applied before under this id by a path the fast check does not look at (an
                 # HTTP service endpoint, an operator's re-queue): the careful run looks
                 raise _HandlerFailed(-1, exc) from exc
-            self._write(conn, batch, now)
+            self._write(conn, batch, now, sent_at=wall_now())
         applied: Counter[str] = Counter()
         for r in batch.inbox_rows:
             applied[r["message_type"]] += 1
@@ -308,8 +321,9 @@ class Worker:
             inbox_row["applied_at"] = applied_at
         batch.unstamped.clear()
 
-    def _write(self, conn: Connection, batch: _Batch, now: datetime) -> None:
-        """Cursors, sent marks, deferrals and failures (the inbox rows are written before)."""
+    def _write(self, conn: Connection, batch: _Batch, now: datetime, *, sent_at: datetime) -> None:
+        """Cursors, sent marks, deferrals and failures (the inbox rows are written before).
+        ``now``: the injected clock's (when retries fall due); ``sent_at``: wall-clock."""
         cursors = batch.sequences
         new = [
             {"consumer": c, "ordering_key": k, "last_sequence": cursors[(c, k)]}
@@ -325,7 +339,7 @@ class Worker:
             conn.execute(
                 update(outbox)
                 .where(among(conn, outbox.c.id, batch.sent_ids))
-                .values(status="sent", sent_at=now)
+                .values(status="sent", sent_at=sent_at)
             )
         for row_id, deferrals in batch.deferred:
             delay = min(5.0, self.config.defer_base_s * 2 ** min(deferrals, 10))
@@ -353,6 +367,14 @@ class Worker:
                 .where(outbox.c.id == row_id)
                 .values(status="dead", last_error=error[:4000], attempts=outbox.c.attempts + 1)
             )
+
+
+def _due(now: datetime) -> Any:
+    """Rows a worker may take at ``now`` (its clock's): never tried, or their wait is over."""
+    return or_(
+        and_(outbox.c.attempts == 0, outbox.c.deferrals == 0),
+        outbox.c.available_at <= now,
+    )
 
 
 _PLAN_FOR_CLAIM = text(
