@@ -50,6 +50,7 @@ class System:
                 poll_interval_s=s.worker_poll_interval_s,
             ),
             name=name,
+            clock=self.clock,
         )
 
     def drain(self, timeout_s: float = 60.0) -> int:

@@ -15,7 +15,6 @@ from fbs_debitor.contracts.registration import (
     ClaimCancelled,
     ClaimDebtorChanged,
     ClaimMessage,
-    ClaimRegistered,
     ClaimWrittenDown,
     ClaimWrittenUp,
     DebtorRef,
@@ -28,6 +27,7 @@ from fbs_debitor.debtor.service.dunning import DunningResult, run_dunning
 from fbs_debitor.debtor.service.invoicing import InvoicingResult, run_invoicing
 from fbs_debitor.debtor.service.rules import put_rules
 from fbs_debitor.messaging.store import outbox
+from tests.factories import claim_registered, debtor_ref
 
 K = "101"
 CREDITOR = "89123456"
@@ -78,15 +78,13 @@ class Desk:
         materials: tuple[str, ...] = (),
     ) -> None:
         self.send(
-            ClaimRegistered(
+            claim_registered(
+                claim_id,
                 municipality=K,
                 occurred_at=self.clock.now(),
-                claim_id=claim_id,
                 patron_id="patron-1",
-                debtor=DebtorRef(id_type=id_type, id=debtor),  # type: ignore[arg-type]
+                debtor=debtor_ref(debtor, id_type),
                 claim_kind=kind,
-                debtor_classification="BIB",
-                psrm_claim_type="BIBGEB",
                 amount_ore=amount_ore,
                 created_on=self.clock.today(),
                 materials=[Material(item_number=f"i-{t}", title=t) for t in materials],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from fbs_debitor.demo import demo_key, seed_demo
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
+from tests.factories import claim_registered
 
 URL = "/services/debitorregistrering/v1"
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
@@ -40,21 +41,18 @@ def auth(role: Role = Role.INTEGRATION) -> dict[str, str]:
 
 
 def registration(claim_id: str = "ext-1", **changes: Any) -> ClaimRegistered:
+    """An acknowledged replacement charge of 349,00 kr."""
     fields: dict[str, Any] = {
-        "municipality": "101",
         "occurred_at": T0,
-        "claim_id": claim_id,
         "patron_id": "patron-1",
-        "debtor": DebtorRef(id_type="cpr", id=CPR),
+        "debtor": CPR,
         "claim_kind": "compensation",
         "debtor_classification": "BIB-ERST",
         "psrm_claim_type": "BIBERST",
         "amount_ore": 34900,
-        "created_on": date(2026, 3, 1),
         "acknowledged": True,
     }
-    fields.update(changes)
-    return ClaimRegistered(**fields)
+    return claim_registered(claim_id, **{**fields, **changes})
 
 
 def post_json(

@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
 from fbs_debitor.core.errors import ConflictError, ValidationError
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import views
@@ -34,6 +33,7 @@ from fbs_debitor.payments.service.bank import import_bank_file
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
+from tests.factories import claim_registered
 from tests.integration.leg34_support import assert_reconciled, reverse
 
 K = "101"
@@ -235,15 +235,11 @@ def test_credit_pays_older_open_claims_first(live: System, tmp_path: Path) -> No
 def test_single_registration_path_uses_credit_too(live: System, tmp_path: Path) -> None:
     """The HTTP service endpoint registers one claim at a time (not the worker's bulk path)."""
     overpaid(live, tmp_path, 1500)
-    message = ClaimRegistered(
+    message = claim_registered(
+        "ext-1",
         municipality=K,
         occurred_at=live.clock.now(),
-        claim_id="ext-1",
-        patron_id="ext-patron",
-        debtor=DebtorRef(id_type="cpr", id=CPR),
-        claim_kind="fee",
-        debtor_classification="X",
-        psrm_claim_type="Y",
+        debtor=CPR,
         amount_ore=4000,
         created_on=LATER,
     )

@@ -32,6 +32,7 @@ from fbs_debitor.debtor.service import intake
 from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.tenants import service as tenants
+from tests.factories import claim_registered, debtor_ref
 
 CPR = "0101801234"
 CPR_FAILING_MOD11 = "1501729995"
@@ -64,17 +65,14 @@ def registered(
     kind: str = "fee",
     system: System,
 ) -> ClaimRegistered:
-    return ClaimRegistered(
-        municipality="101",
+    return claim_registered(
+        claim_id,
         occurred_at=system.clock.now(),
-        claim_id=claim_id,
         patron_id="patron-7",
-        debtor=DebtorRef(id_type=id_type, id=debtor),  # type: ignore[arg-type]
+        debtor=debtor_ref(debtor, id_type),
         claim_kind=kind,
         debtor_classification="BIB-GEBYR",
-        psrm_claim_type="BIBGEB",
         amount_ore=amount_ore,
-        created_on=date(2026, 3, 1),
         materials=[Material(item_number="3274638823", title="Kaninen der ...")],
         invoice_text="Gebyr for for sen aflevering",
     )

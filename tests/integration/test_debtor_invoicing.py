@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, select
 
 from fbs_debitor.contracts.coverage import InvoiceIssued
-from fbs_debitor.contracts.registration import ClaimRegistered, DebtorRef
+from fbs_debitor.contracts.registration import ClaimRegistered
 from fbs_debitor.core.bankdays import is_bank_day
 from fbs_debitor.core.fik import PaymentId, parse_code_line, validate_payment_id
 from fbs_debitor.debtor import guard, views
@@ -25,6 +25,7 @@ from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations
 from fbs_debitor.debtor.store.tables import accounts, invoices, letters
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.tenants import service as tenants
+from tests.factories import claim_registered
 from tests.integration.debtor_billing_support import (
     CPR,
     CREDITOR,
@@ -106,18 +107,7 @@ def test_the_amount_due_follows_the_claims(desk: Desk) -> None:
 
 
 def _registration(claim_id: str, number: str, amount: int = 2000) -> ClaimRegistered:
-    return ClaimRegistered(
-        municipality=K,
-        occurred_at=date(2026, 3, 2).isoformat() + "T08:00:00+00:00",  # type: ignore[arg-type]
-        claim_id=claim_id,
-        patron_id="p",
-        debtor=DebtorRef(id_type="cpr", id=number),
-        claim_kind="fee",
-        debtor_classification="BIB",
-        psrm_claim_type="BIBGEB",
-        amount_ore=amount,
-        created_on=date(2026, 3, 1),
-    )
+    return claim_registered(claim_id, municipality=K, debtor=number, amount_ore=amount)
 
 
 def _without(text: str, *keys: str) -> str:

@@ -37,6 +37,14 @@ Index(
     sqlite_where=outbox.c.status == "pending",
 )
 Index("ix_outbox_municipality", outbox.c.municipality, outbox.c.status)
+# Rows waiting for an earlier message of their ordering key: the batch that applies that message
+# makes them due at once, looking them up here (almost always empty, so the look-up is free).
+Index(
+    "ix_outbox_deferred",
+    outbox.c.ordering_key,
+    postgresql_where=(outbox.c.status == "pending") & (outbox.c.deferrals > 0),
+    sqlite_where=(outbox.c.status == "pending") & (outbox.c.deferrals > 0),
+)
 
 inbox = Table(
     "inbox",

@@ -9,7 +9,8 @@ rolled back and run again with one savepoint per message, so that only the faili
 retried (with exponential backoff) and the others go through.
 
 Time: when a retried or deferred message is due is decided by the injected ``clock`` (so tests
-and simulations move time instead of waiting for it); a message never tried is due at once. The
+and simulations move time instead of waiting for it); a message never tried is due at once, and a
+message that arrived early is due again as soon as the one it waits for is applied. The
 ``sent_at`` and ``applied_at`` stamps are wall-clock on purpose: they measure the legs' delays.
 """
 
@@ -107,7 +108,9 @@ class Worker:
             return self._run_batch(careful=True)
 
     def drain(self, timeout_s: float = 60.0, *, wait_for_delayed: bool = True) -> int:
-        """Deliver until nothing is pending (or only rows waiting beyond ``timeout_s``)."""
+        """Deliver until nothing is pending (or only rows waiting beyond ``timeout_s``, or rows
+        waiting on a clock that does not move: a test's or a simulation's, which only its owner
+        moves)."""
         deadline = time.monotonic() + timeout_s
         total = 0
         while time.monotonic() < deadline:
@@ -117,7 +120,10 @@ class Worker:
                 continue
             if not wait_for_delayed or self.pending_count() == 0:
                 break
+            before = self.clock.now()
             time.sleep(self.config.poll_interval_s)
+            if self.clock.now() == before:
+                break
         return total
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -347,6 +353,17 @@ class Worker:
                 update(outbox)
                 .where(outbox.c.id == row_id)
                 .values(deferrals=deferrals, available_at=now + timedelta(seconds=delay))
+            )
+        advanced = sorted({key for _, key in batch.moved})
+        if advanced:  # what waited for the messages this batch applied is due now
+            conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.status == "pending",
+                    outbox.c.deferrals > 0,
+                    among(conn, outbox.c.ordering_key, advanced),
+                )
+                .values(available_at=now)
             )
         for row_id, attempts, error in batch.failed:
             delay = min(
