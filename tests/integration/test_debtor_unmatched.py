@@ -4,17 +4,11 @@ claims; the one allocation path pays the claims (the library's fee shows paid), 
 credit on the account, the bank entry in payments hears the outcome, and library and debtor
 agree to the øre. The same assignment again changes nothing; another one is refused."""
 
-from __future__ import annotations
-
-import json
 import threading
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.payment import PaymentReceived
@@ -22,16 +16,8 @@ from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.service import allocation, unmatched
-from fbs_debitor.debtor.service.agreements import account_for
-from fbs_debitor.debtor.service.credit import available_credit
-from fbs_debitor.debtor.store.tables import payments, postings
 from fbs_debitor.library.model import FeeStatus
 from fbs_debitor.library.service import accounts
-from fbs_debitor.messaging.store import outbox
-from fbs_debitor.payments.store.tables import bank_entries
-from fbs_debitor.tenants import service as tenants
-from fbs_debitor.tenants.model import Role
-from fbs_debitor.web.app import create_app
 from tests.integration.leg34_support import (
     CPR,
     K,
@@ -42,89 +28,20 @@ from tests.integration.leg34_support import (
     new_fee,
     reverse,
 )
-
-NO_INVOICE = "000000099999997"
-"""A well-formed FIK payment ID that belongs to no invoice."""
-OTHER_CPR = "0202652345"
-PAID_ON = date(2026, 3, 10)
-
-
-# -- helpers ----------------------------------------------------------------------------------------
-
-
-def unmatched_in_bank(system: System, tmp_path: Path, key: str, ore: int, text: str = "") -> str:
-    """A bank credit with a payment ID of no invoice: it ends unmatched; returns its ref."""
-    counts = bank(system, tmp_path, credit(key, ore, NO_INVOICE, text))
-    assert counts["unmatched"] == 1
-    return f"bank:{key}"
-
-
-def assign(system: System, ref: str, **target: Any) -> unmatched.Assignment:
-    target.setdefault("by", "Hanne Hansen")
-    target.setdefault("note", "betalt med forkert betalings-ID")
-    with system.db.begin() as conn:
-        done = unmatched.assign(conn, system.clock, K, ref, **target)
-    system.drain()
-    return done
-
-
-def row(system: System, ref: str) -> Any:
-    with system.db.connect() as conn:
-        return conn.execute(
-            select(payments).where(payments.c.municipality == K, payments.c.payment_ref == ref)
-        ).one()
-
-
-def entry(system: System, key: str) -> Any:
-    with system.db.connect() as conn:
-        return conn.execute(
-            select(bank_entries).where(
-                bank_entries.c.municipality == K, bank_entries.c.entry_key == key
-            )
-        ).one()
-
-
-def credit_of(system: System, cpr: str = CPR) -> int:
-    with system.db.connect() as conn:
-        return available_credit(conn, K, account_for(conn, K, cpr))
-
-
-def waiting(system: System) -> list[dict[str, Any]]:
-    with system.db.connect() as conn:
-        return unmatched.list_unmatched(conn, K)
-
-
-def counts(system: System) -> tuple[int, int]:
-    """(postings, PaymentAllocated messages)."""
-    with system.db.connect() as conn:
-        n_postings = conn.execute(select(func.count()).select_from(postings)).scalar_one()
-        n_answers = conn.execute(
-            select(func.count())
-            .select_from(outbox)
-            .where(outbox.c.message_type == "payment.PaymentAllocated.v1")
-        ).scalar_one()
-    return int(n_postings), int(n_answers)
-
-
-def answers_for(system: System, ref: str) -> list[dict[str, Any]]:
-    with system.db.connect() as conn:
-        rows = conn.execute(
-            select(outbox.c.payload)
-            .where(outbox.c.message_type == "payment.PaymentAllocated.v1")
-            .order_by(outbox.c.id)
-        ).scalars()
-        return [p for p in map(json.loads, rows) if p["payment_ref"] == ref]
-
-
-def assert_counted_once(system: System, ref: str) -> None:
-    """The original row keeps no money; the assigned row has all of it, to the øre."""
-    original, made = row(system, ref), row(system, f"assigned:{ref}")
-    assert (original.outcome, original.credit_ore, original.covered_ore) == ("assigned", 0, 0)
-    assert original.account_id == made.account_id is not None
-    assert made.channel == "staff"
-    assert made.booked_on == original.booked_on
-    assert made.amount_ore == original.amount_ore == made.covered_ore + made.credit_ore
-
+from tests.integration.unmatched_support import (
+    NO_INVOICE,
+    OTHER_CPR,
+    PAID_ON,
+    answers_for,
+    assert_counted_once,
+    assign,
+    counts,
+    credit_of,
+    entry,
+    row,
+    unmatched_in_bank,
+    waiting,
+)
 
 # -- the flows --------------------------------------------------------------------------------------
 
@@ -428,101 +345,4 @@ def test_concurrent_assignments_of_one_payment_one_wins(live: System, tmp_path: 
     live.drain()
     assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
     assert_counted_once(live, ref)
-    assert_reconciled(live)
-
-
-# -- HTTP ---------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def client(live: System) -> TestClient:
-    with live.db.begin() as conn:
-        for role in (Role.DEBTOR_STAFF, Role.OPS, Role.LIBRARY):
-            tenants.create_api_key(conn, live.clock, K, role, role.value, f"key-{role.value}")
-    return TestClient(create_app(live), raise_server_exceptions=False)
-
-
-def _auth(role: Role = Role.DEBTOR_STAFF) -> dict[str, str]:
-    return {"Authorization": f"Bearer key-{role.value}"}
-
-
-URL = f"/api/v1/{K}/payments/unmatched"
-
-
-def test_http_list_and_assign(live: System, client: TestClient, tmp_path: Path) -> None:
-    f, pid = new_fee(live, 12000)
-    ref = unmatched_in_bank(live, tmp_path, "H1", 12000, "0101901234")
-    listed = client.get(URL, headers=_auth(Role.OPS))
-    assert listed.status_code == 200, listed.text
-    [waits] = listed.json()["payments"]
-    assert (waits["payment_ref"], waits["amount_ore"]) == (ref, 12000)
-    assert "0101901234" not in listed.text
-    assert client.get(URL, headers=_auth(Role.LIBRARY)).status_code == 403
-
-    body = {"payment_id": pid, "note": "forkert ID på indbetalingen"}
-    ops = client.post(f"{URL}/{ref}/assign", json=body, headers=_auth(Role.OPS))
-    assert ops.status_code == 403
-    assert ops.headers["content-type"].startswith("application/problem+json")
-    assert row(live, ref).outcome == "unmatched"
-
-    done = client.post(f"{URL}/{ref}/assign", json=body, headers=_auth())
-    assert done.status_code == 200, done.text
-    live.drain()
-    answer = done.json()
-    assert {k: answer[k] for k in ("outcome", "covered_ore", "credit_ore", "claim_ids")} == {
-        "outcome": "matched",
-        "covered_ore": 12000,
-        "credit_ore": 0,
-        "claim_ids": [str(f)],
-    }
-    assert (answer["assigned_ref"], answer["created"]) == (f"assigned:{ref}", True)
-    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
-    assert "api key (debtor-staff)" in row(live, ref).reason
-    # the colon percent-encoded reaches the same payment: the first answer again
-    again = client.post(f"{URL}/bank%3AH1/assign", json=body, headers=_auth())
-    assert again.status_code == 200, again.text
-    assert again.json() == answer | {"created": False}
-    assert client.get(URL, headers=_auth()).json() == {"payments": []}
-
-    other = client.post(f"{URL}/{ref}/assign", json={"debtor": CPR, "note": "x"}, headers=_auth())
-    assert other.status_code == 409
-    assert other.json()["type"].endswith("/payment-assigned")
-    unknown = client.post(f"{URL}/bank:NOPE/assign", json=body, headers=_auth())
-    assert unknown.status_code == 404
-    assert unknown.json()["type"].endswith("/unknown-payment")
-    no_target = client.post(f"{URL}/{ref}/assign", json={"note": "x"}, headers=_auth())
-    assert no_target.status_code == 422
-    no_note = client.post(f"{URL}/{ref}/assign", json={"debtor": CPR}, headers=_auth())
-    assert no_note.status_code == 422
-    assert_reconciled(live)
-
-
-def test_http_reference_with_a_slash(live: System, client: TestClient) -> None:
-    f, _ = new_fee(live, 4000)
-    with live.db.begin() as conn:
-        send(
-            conn,
-            PaymentReceived(
-                municipality=K,
-                occurred_at=live.clock.now(),
-                payment_ref="portal:2026/03/abc",
-                channel="portal",
-                booked_on=PAID_ON,
-                amount_ore=4000,
-            ),
-            source="payments",
-        )
-    live.drain()
-    assert [w["payment_ref"] for w in client.get(URL, headers=_auth()).json()["payments"]] == [
-        "portal:2026/03/abc"
-    ]
-    done = client.post(
-        f"{URL}/portal:2026/03/abc/assign",
-        json={"claim_ids": [str(f)], "note": "portalbetaling uden reference", "by": "Ole"},
-        headers=_auth(),
-    )
-    assert done.status_code == 200, done.text
-    live.drain()
-    assert done.json()["claim_ids"] == [str(f)]
-    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
     assert_reconciled(live)
