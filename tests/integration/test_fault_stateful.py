@@ -145,7 +145,9 @@ class Leg1Machine(RuleBasedStateMachine):
         if before == 0:
             event("deliver_some: queue empty")
             return
-        worker = Worker(self.db, self.system.router, WorkerConfig(batch_size=1))
+        worker = Worker(
+            self.db, self.system.router, WorkerConfig(batch_size=1), clock=self.system.clock
+        )
         for _ in range(n):
             if not worker.run_once():
                 break
