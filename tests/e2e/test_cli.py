@@ -15,7 +15,7 @@ runner = CliRunner()
 def test_fik_validate_accepts_a_valid_id() -> None:
     result = runner.invoke(app, ["fik", "validate", "026840149965328"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("valid")
+    assert result.output.strip() == "valid: 026840149965328 (FIK +71, check digit right)"
 
 
 def test_fik_validate_explains_a_wrong_check_digit() -> None:

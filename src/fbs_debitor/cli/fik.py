@@ -19,7 +19,8 @@ def fik_validate(payment_id: str) -> None:
     """Check a FIK payment ID (15 digits: +71, 16 digits: +75). Exit 0 if valid, 1 if not."""
     ok, reason = validate_payment_id(payment_id)
     if ok:
-        console.print(f"[green]valid[/]: {reason}")
+        card = "+71" if len(payment_id.strip()) == 15 else "+75"
+        console.print(f"[green]valid[/]: {payment_id.strip()} (FIK {card}, check digit right)")
         raise typer.Exit(0)
     console.print(f"[red]invalid[/]: {reason}")
     raise typer.Exit(1)
