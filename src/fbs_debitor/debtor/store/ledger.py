@@ -161,7 +161,22 @@ def _posting_values(p: Posting) -> tuple[Any, ...]:
     )
 
 
-_DATED = (POSTING_COLUMNS.index("booked_at"), POSTING_COLUMNS.index("effective_on"))
+def _converter(conn: Connection, column: str) -> Any:
+    """The bind processor of a date or timestamp column, remembering each value it converted
+    (a run shares one "now" and one business date); the identity where the driver needs none."""
+    dialect = conn.dialect
+    processor = postings.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+    if processor is None:
+        return lambda value: value
+    cache: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        done = cache.get(value)
+        if done is None:
+            done = cache[value] = processor(value)
+        return done
+
+    return convert
 
 
 def append_postings(conn: Connection, new: Sequence[Posting]) -> None:
@@ -170,7 +185,7 @@ def append_postings(conn: Connection, new: Sequence[Posting]) -> None:
     One posting (a regulation, a charge) is one prebuilt ``INSERT``; many (a run of
     registrations, payments, a dunning run) are one bulk insert (:func:`fast_insert`: COPY on
     PostgreSQL, executemany on SQLite), with the timestamp and date columns converted once per
-    distinct value (a run shares one "now" and one business date).
+    distinct value.
     """
     if not new:
         return
@@ -179,24 +194,26 @@ def append_postings(conn: Connection, new: Sequence[Posting]) -> None:
             _INSERT_POSTING, dict(zip(POSTING_COLUMNS, _posting_values(new[0]), strict=True))
         )
         return
-    dialect = conn.dialect
-    converters: list[tuple[int, Any, dict[Any, Any]]] = []
-    for i in _DATED:
-        processor = (
-            postings.c[POSTING_COLUMNS[i]].type.dialect_impl(dialect).bind_processor(dialect)
-        )
-        converters.append((i, processor, {}))
-    rows: list[tuple[Any, ...]] = []
     for p in new:
-        values = list(_posting_values(p))
-        for i, processor, cache in converters:
-            if processor is not None:
-                value = values[i]
-                done = cache.get(value)
-                if done is None:
-                    done = cache[value] = processor(value)
-                values[i] = done
-        rows.append(tuple(values))
+        if p.claim_pk is None or not p.municipality:
+            _posting_values(p)  # raises, naming the posting
+    booked = _converter(conn, "booked_at")
+    effective = _converter(conn, "effective_on")
+    rows = [
+        (
+            p.municipality,
+            p.claim_pk,
+            p.kind.value,
+            p.amount.ore,
+            p.reverses,
+            booked(p.booked_at),
+            effective(p.effective_on),
+            p.message_id,
+            p.note,
+            p.reminder_id,
+        )
+        for p in new
+    ]
     fast_insert(conn, postings, POSTING_COLUMNS, rows)
 
 
