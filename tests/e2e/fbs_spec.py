@@ -3,7 +3,8 @@
 ``assert_valid_feev2_list(body)`` checks a ``GET .../fees/v2`` body against ``FeeV2[]`` of the
 spec, with the ``#/definitions/...`` references resolved by jsonschema. Stricter than the spec in
 one way: the fee, material and material-group objects may carry no property the spec does not
-define (a misspelt field fails instead of passing unnoticed). Swagger's ``format: double`` /
+define (a misspelt field fails instead of passing unnoticed); looser in one: ``dueDate`` and
+``paidDate`` may be ``null``, as FBS itself answers. Swagger's ``format: double`` /
 ``int64`` are not checked by jsonschema; the helper checks the dates' ISO form itself.
 
 The spec is a third-party oracle (``fbs/fbs-adapter.dpl-react.yaml``, see tests/oracles.py): a test
@@ -41,6 +42,10 @@ def feev2_list_validator() -> Draft4Validator:
     definitions = copy.deepcopy(spec()["definitions"])
     for name in ("FeeV2", "FeeMaterialV2", "MaterialGroup"):
         definitions[name]["additionalProperties"] = False
+    # The spec types the dates as strings, yet FBS answers "paidDate": null for an unpaid fee
+    # (ding2's FeesResponse.json, dpl-react's wiremock sample): null is what FBS sends.
+    for key in ("dueDate", "paidDate"):
+        definitions["FeeV2"]["properties"][key]["type"] = ["string", "null"]
     answer = spec()["paths"][FEES_PATH]["get"]["responses"][200]["schema"]
     schema = {"$schema": "http://json-schema.org/draft-04/schema#", **answer}
     schema["definitions"] = definitions
@@ -59,6 +64,6 @@ def assert_valid_feev2_list(body: Any, *, required: bool = True) -> None:
     )
     for fee in body:
         for key in ("creationDate", "dueDate", "paidDate"):
-            if key in fee:
+            if fee.get(key) is not None:
                 assert date.fromisoformat(fee[key]).isoformat() == fee[key], (key, fee[key])
         assert not isinstance(fee["amount"], bool)

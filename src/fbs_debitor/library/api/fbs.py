@@ -7,8 +7,10 @@
   integer øre by :meth:`Money.to_json_str`; no float is ever involved (the body is written by
   :func:`fees_v2_json`, not by a JSON encoder that would go through float);
 * ``payableByClient`` is true only for old open fees (created before the cutoff, not moved to
-  debtor); ``paidDate`` is there only for a fee paid in full; ``dueDate`` only when known;
-* without ``includepaid`` only open fees are listed; without ``includenonpayable`` only payable ones.
+  debtor); ``paidDate`` is set only for a fee paid in full and ``dueDate`` only when known, both
+  ``null`` otherwise (present, as FBS answers);
+* without ``includepaid`` only open fees are listed; without ``includenonpayable`` no open fee that
+  the library may not take payment for (a paid fee is governed by ``includepaid`` alone).
 
 ``POST /external/{agencyid}/patron/{patronid}/payment/v2`` with ``{"orderId": "...", "feeIds":
 [...]}`` registers full payment of old fees and answers, as FBS's ``PaymentConfirmation[]``, one
@@ -146,13 +148,24 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+_ALWAYS_PRESENT = ("dueDate", "paidDate")
+"""Written as ``null`` when unknown, as FBS itself answers (its samples carry ``"paidDate": null``
+for every unpaid fee), so a client reading them finds the key either way."""
+
+
 def fees_v2_json(fees: Sequence[FeeV2]) -> str:
-    """The ``FeeV2[]`` body: absent values (``paidDate``, ``dueDate``, ...) are left out, and
-    ``amount`` is a JSON number written from the øre (pydantic would write Decimal as a string
-    or go through float)."""
+    """The ``FeeV2[]`` body: ``dueDate`` and ``paidDate`` always present (``null`` when unknown),
+    other absent values left out, and ``amount`` a JSON number written from the øre (pydantic
+    would write Decimal as a string or go through float)."""
     docs = []
     for fee in fees:
+        full = fee.model_dump(mode="json", by_alias=True)
         doc = fee.model_dump(mode="json", by_alias=True, exclude_none=True)
+        doc = {
+            key: (doc.get(key) if key in _ALWAYS_PRESENT else doc[key])
+            for key in full
+            if key in doc or key in _ALWAYS_PRESENT
+        }
         doc["amount"] = fee.amount
         docs.append(doc)
     return _json(docs)
@@ -171,8 +184,8 @@ def get_fees_v2(
     includepaid: bool = False,
     includenonpayable: bool = False,
 ) -> Response:
-    """FeeV2[]: open fees only unless ``includepaid``; payable ones only unless
-    ``includenonpayable``."""
+    """FeeV2[]: open fees only unless ``includepaid``; open fees the library may not take payment
+    for only with ``includenonpayable``."""
     with request_system(request).db.connect() as conn:
         municipality = accounts.municipality_of_agency(conn, agencyid)
         fees = accounts.fbs_fees(

@@ -307,15 +307,20 @@ def fbs_fees(
     include_paid: bool,
     include_nonpayable: bool,
 ) -> list[Fee]:
-    """The patron's fees as the FBS fee API lists them: without ``include_paid`` only open ones,
-    without ``include_nonpayable`` only those payable in the library (old, open, not moved)."""
+    """The patron's fees as the FBS fee API lists them: without ``include_paid`` only open ones;
+    without ``include_nonpayable`` no open fee the library may not take payment for (a new fee,
+    or an old one moved to debtor). A paid fee is not "non-payable": ``include_paid`` alone
+    decides whether it is listed."""
     get_patron(conn, municipality, patron_id)
-    return [
-        fee
-        for fee in records.fees_of_patron(conn, municipality, patron_id)
-        if (include_paid or fee.status is FeeStatus.OPEN)
-        and (include_nonpayable or fee.payable_by_client)
-    ]
+    listed = []
+    for fee in records.fees_of_patron(conn, municipality, patron_id):
+        is_open = fee.status is FeeStatus.OPEN
+        if not is_open and not include_paid:
+            continue
+        if is_open and not fee.payable_by_client and not include_nonpayable:
+            continue
+        listed.append(fee)
+    return listed
 
 
 def open_claims_by_id(conn: Connection, municipality: str) -> dict[str, int]:
