@@ -14,8 +14,10 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor import views
 from fbs_debitor.debtor.service import allocation
+from fbs_debitor.debtor.service.agreements import account_for
 from fbs_debitor.debtor.service.credit import available_credit
 from fbs_debitor.debtor.service.dunning import run_dunning
+from fbs_debitor.debtor.service.unmatched import list_unmatched
 from fbs_debitor.debtor.store.tables import claims
 from fbs_debitor.library.model import FeeStatus
 from fbs_debitor.library.service import accounts
@@ -123,6 +125,34 @@ def test_cash_register_pays_several_claims_with_one_payment(live: System) -> Non
             RegisterPayment(receipt="KASSE-1", debtor=CPR, payment_ids=(pid_a, pid_b)),
         )
     live.drain()
+    assert_reconciled(live)
+
+
+def test_more_till_payments_than_the_invoice_needs_are_credit_of_the_known_debtor(
+    live: System,
+) -> None:
+    """Three receipts for one 10 kr invoice (a queue at the desk, a clerk pressing twice): the
+    first pays it; the money of the others belongs to the debtor the clerk named, so it pays
+    the debtor's other open fee and the rest is credit, never a payment with no debtor."""
+    f, pid = new_fee(live, 1000)
+    other, _ = new_fee(live, 1500)
+    for receipt in ("R1", "R2", "R3"):
+        with live.db.begin() as conn:
+            pay_at_register(
+                conn,
+                live.clock,
+                K,
+                RegisterPayment(
+                    receipt=receipt, debtor=CPR, payment_ids=(pid,), amount=Money(1000)
+                ),
+            )
+    live.drain()
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    assert fee_open(live, other) == (Money(0), FeeStatus.PAID)  # 10 kr of R2 + 5 kr of R3
+    with live.db.connect() as conn:
+        assert list_unmatched(conn, K) == []
+        account = account_for(conn, K, CPR)
+        assert available_credit(conn, K, account) == 3 * 1000 - 1000 - 1500
     assert_reconciled(live)
 
 

@@ -3,7 +3,8 @@ library (leg 4).
 
 A payment is applied once per ``payment_ref``. Which claims it pays:
 
-1. the claims the payer chose (``claim_ids``: cash register, portal);
+1. the claims the payer chose (``claim_ids``: cash register, portal); when they are paid already
+   (a second receipt for the same slip), the debtor's other open claims, then credit;
 2. else the claims on the invoice its FIK payment ID (or invoice id) names;
 3. else, when the channel knows the debtor, the debtor's open claims;
 4. else nothing: the payment is kept *unmatched*, with its reason, for a person.
@@ -83,7 +84,19 @@ def _targets(
     m = msg.municipality
     if msg.claim_ids:
         chosen = state.chosen(m, msg.claim_ids)
-        return chosen, (chosen[0].account_id if chosen else None), "the claims the payer chose"
+        if chosen:
+            return chosen, chosen[0].account_id, "the claims the payer chose"
+        # paid already (another receipt for the same slip): the money is still the debtor's
+        account = state.account_of(m, msg.claim_ids)
+        if account is None and msg.debtor is not None:
+            account = state.accounts.get((m, msg.debtor.id))
+        if account is not None:
+            return (
+                state.open_claims_of_account(account),
+                account,
+                "the claims the payer chose are paid: the debtor's open claims",
+            )
+        return [], None, "the claims the payer chose"
     invoice_id: int | None = None
     if msg.payment_id:
         invoice_id = state.invoice_by_payment_id.get((m, msg.payment_id))

@@ -303,6 +303,14 @@ class AllocationState:
             self._keep_invoices([r])
         return self.invoices[invoice_id]
 
+    def account_of(self, municipality: str, claim_ids: Sequence[str]) -> int | None:
+        """The account of the first of the named claims debtor has, open or not."""
+        for claim_id in claim_ids:
+            pk = self.by_claim_id.get((municipality, claim_id))
+            if pk is not None:
+                return self.claims[pk].account_id
+        return None
+
     def chosen(self, municipality: str, claim_ids: Sequence[str]) -> list[ClaimState]:
         pks = {
             self.by_claim_id[(municipality, c)]
