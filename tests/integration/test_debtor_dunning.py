@@ -186,6 +186,17 @@ def test_never_reminded_paid_cancelled_written_off_or_under_agreement(desk: Desk
     assert desk.account(OTHER_CPR)["payment_agreement"]["active"] is False
 
 
+def test_no_reminder_and_no_fee_below_the_municipal_minimum(desk: Desk) -> None:
+    desk.rules(reminder_min_ore=5000)  # 50 kr
+    desk.register("small", 2000)
+    desk.register("large", 6000, debtor=OTHER_CPR)
+    result = desk.dun(date(2026, 4, 19))  # both past their deadline, the fee step due
+    assert (result.reminders, result.below_reminder_minimum) == (1, 1)
+    assert desk.invoice_of("small")["reminders"] == []
+    assert fees(desk, "small") == []
+    assert [r["number"] for r in desk.invoice_of("large", OTHER_CPR)["reminders"]] == [1]
+
+
 def test_rerunning_a_date_changes_nothing(desk: Desk) -> None:
     desk.rules(interest_enabled=True)
     desk.register("fee-1", 12500)

@@ -80,6 +80,9 @@ class DebtorRules(BaseModel):
             announces_collection=True,
         ),
     )
+    reminder_min_ore: int = Field(default=0, ge=0)
+    """No reminder (and so no reminder fee) for an invoice whose open claims add up to less than
+    this; 0 = every open invoice past its deadline is reminded."""
     interest_enabled: bool = False
     write_off_below_ore: int = Field(default=0, ge=0)
     """Open balances below this (after the last reminder) are written off; 0 = never."""

@@ -85,6 +85,8 @@ class DunningResult:
     interest_postings / interest_ore:   interest postings and their total.
     write_offs / written_off_ore:       write-offs by rule and their total.
     held_by_agreement:    invoices with a step due that a payment agreement held back.
+    below_reminder_minimum: invoices with a step due whose open claims add up to less than the
+                          municipality's ``reminder_min_ore``: no reminder, so no fee.
     """
 
     on: date
@@ -101,6 +103,7 @@ class DunningResult:
     write_offs: int = 0
     written_off_ore: int = 0
     held_by_agreement: int = 0
+    below_reminder_minimum: int = 0
 
     @property
     def postings(self) -> int:
@@ -256,6 +259,9 @@ def _plan(
             continue
         if under_agreement:
             result.held_by_agreement += 1
+            continue
+        if sum(c.balance_ore for c in keep) < rules.reminder_min_ore:
+            result.below_reminder_minimum += 1
             continue
         _plan_reminder(plan, letters_of_run, invoice, keep, interest, due, on, result)
     return plan
