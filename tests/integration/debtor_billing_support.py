@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 
 from fbs_debitor.bootstrap import System
+from fbs_debitor.contracts.payment import PaymentReceived, PaymentReversed
 from fbs_debitor.contracts.registration import (
     ClaimCancelled,
     ClaimDebtorChanged,
@@ -124,6 +125,57 @@ class Desk:
                 debtor=DebtorRef(id_type="cpr", id=number),
             )
         )
+
+    def pay(
+        self,
+        ref: str,
+        ore: int,
+        claim_id: str,
+        booked_on: date | None = None,
+        *,
+        number: str = CPR,
+        channel: str = "cash-register",
+    ) -> None:
+        """A payment for ``claim_id`` (the payer chose it), booked on ``booked_on`` (default:
+        today), delivered."""
+        with self.system.db.begin() as conn:
+            send(
+                conn,
+                PaymentReceived(
+                    municipality=K,
+                    occurred_at=self.clock.now(),
+                    payment_ref=ref,
+                    channel=channel,
+                    booked_on=booked_on or self.clock.today(),
+                    amount_ore=ore,
+                    debtor=DebtorRef(id_type="cpr", id=number),
+                    claim_ids=[claim_id],
+                ),
+                source="payments",
+            )
+        self.system.drain()
+
+    def reverse(self, ref: str, ore: int) -> None:
+        """The bank (or gateway) reverses the payment ``ref``, delivered."""
+        with self.system.db.begin() as conn:
+            send(
+                conn,
+                PaymentReversed(
+                    municipality=K,
+                    occurred_at=self.clock.now(),
+                    payment_ref=ref,
+                    reversal_ref=f"{ref}-R",
+                    amount_ore=ore,
+                    reason="afvist",
+                ),
+                source="payments",
+            )
+        self.system.drain()
+
+    def parts(self, claim_id: str) -> tuple[int, int, int]:
+        """(balance, principal, fees and interest) of the claim in øre."""
+        claim = self.claim(claim_id)
+        return claim["balance_ore"], claim["principal_ore"], claim["fees_ore"]
 
     def rules(self, **data: Any) -> None:
         with self.system.db.begin() as conn:

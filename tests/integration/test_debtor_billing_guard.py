@@ -44,7 +44,7 @@ def post(desk: Desk, claim_id: str, kind: str, ore: int, **extra: object) -> int
                 booked_at=T0,
                 effective_on=date(2026, 4, 19),
                 note="",
-                **extra,
+                **{"fee_part_ore": ore if kind in ("reminder_fee", "interest") else 0, **extra},
             )
         ).inserted_primary_key
         assert key is not None

@@ -39,7 +39,10 @@ def _post(system: System, claim_pk: int, kind: str, amount_ore: int, **extra: ob
                 booked_at=T0,
                 effective_on=date(2026, 3, 2),
                 note="",
-                **extra,
+                **{
+                    "fee_part_ore": amount_ore if kind in ("reminder_fee", "interest") else 0,
+                    **extra,
+                },
             )
         )
         assert result.inserted_primary_key is not None
@@ -89,7 +92,7 @@ def test_sign_and_reversal_rules(system: System) -> None:
     _post(system, pk, "coverage", -5, reverses=up)  # only a reversal reverses
     problems = _problems(system)
     assert len(problems) == 4
-    assert all("breaks the sign or reversal rule" in p for p in problems)
+    assert all("breaks the sign, fee part or reversal rule" in p for p in problems)
 
 
 @pytest.mark.ledger_corrupted

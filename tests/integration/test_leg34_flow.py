@@ -174,3 +174,21 @@ def test_reversal_reopens_and_redelivery_changes_nothing(live: System, tmp_path:
         ]
     assert [a["outcome"] for a in answers] == ["matched"]
     assert_reconciled(live)
+
+
+def test_the_library_cancels_a_paid_fee_and_debtor_keeps_the_money_as_credit(
+    live: System, tmp_path: Path
+) -> None:
+    """Issue #11 item 7: the material came back after the replacement charge was paid."""
+    f, pid = new_fee(live, 30000, kind="compensation")
+    bank(live, tmp_path, credit("V9", 30000, pid))
+    assert fee_open(live, f) == (Money(0), FeeStatus.PAID)
+    with live.db.begin() as conn:
+        accounts.cancel_fee(conn, live.clock, K, f, "materialet kom tilbage")
+    live.drain()
+    assert fee_open(live, f) == (Money(0), FeeStatus.CANCELLED)
+    with live.db.connect() as conn:
+        account = views.account_view(conn, K, CPR, live.clock.today())
+    assert account["credit_ore"] == 30000
+    assert [c["status"] for c in account["claims"]] == ["cancelled"]
+    assert_reconciled(live)

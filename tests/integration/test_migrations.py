@@ -34,3 +34,61 @@ def test_migrations_build_the_schema_of_the_models(empty_database: Database) -> 
     assert diff == []
     upgrade(empty_database)  # running it again is harmless
     assert current(empty_database) == head
+
+
+def test_the_fee_part_of_existing_postings_is_filled_by_the_old_replay(
+    empty_database: Database,
+) -> None:
+    """0012 fills ``fee_part_ore`` of every existing posting so that no balance or component
+    changes: payments took fees first, write-offs the principal first, a reversal gave back to
+    the principal (the rule until then). Worked out by hand: charge 125 kr., fee 100 kr., a
+    payment of 150 kr. (100 fees + 50 principal), a write-off of 50 kr. (principal), its
+    reversal (+50 principal)."""
+    from sqlalchemy import text
+
+    upgrade(empty_database, "0007")
+    rows = [
+        ("charge", 12500),
+        ("reminder_fee", 10000),
+        ("coverage", -15000),
+        ("write_off", -5000),
+        ("reversal", 5000),
+    ]
+    with empty_database.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO debtor_account (id, municipality, id_type, debtor_id, created_at) "
+                "VALUES (1, '101', 'cpr', '0101901234', '2026-03-02 10:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO debtor_claim (id, municipality, claim_id, account_id, claim_kind, "
+                "legal_basis, debtor_classification, psrm_claim_type, patron_id, "
+                "created_on, acknowledged, materials, invoice_text, status, registered_at, "
+                "last_applied_sequence, coverage_sequence) VALUES (1, '101', 'a', 1, 'fee', "
+                "'public', 'x', 'x', 'p', '2026-03-02', false, '[]', '', 'open', "
+                "'2026-03-02 10:00:00', 1, 0)"
+            )
+        )
+        for i, (kind, ore) in enumerate(rows, start=1):
+            conn.execute(
+                text(
+                    "INSERT INTO debtor_posting (id, municipality, claim_pk, kind, amount_ore, "
+                    "reverses, booked_at, effective_on, note) VALUES (:id, '101', 1, :kind, "
+                    ":ore, :rev, '2026-03-02 10:00:00', '2026-03-02', '')"
+                ),
+                {"id": i, "kind": kind, "ore": ore, "rev": 4 if kind == "reversal" else None},
+            )
+    upgrade(empty_database)
+    with empty_database.connect() as conn:
+        parts = conn.execute(
+            text("SELECT kind, fee_part_ore FROM debtor_posting ORDER BY id")
+        ).all()
+    assert [tuple(p) for p in parts] == [
+        ("charge", 0),
+        ("reminder_fee", 10000),
+        ("coverage", -10000),
+        ("write_off", 0),
+        ("reversal", 0),
+    ]

@@ -15,22 +15,24 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import (
     ClaimStatus,
     Refusal,
-    cancellation_amount,
     check_registration,
     mask_debtor_id,
     parse_claim_kind,
     parse_debtor,
     require_open,
     require_positive,
-    write_down_amount,
 )
 from fbs_debitor.debtor.model.ledger import (
     FEE_KINDS,
     PRINCIPAL_KINDS,
+    SPLIT_KINDS,
     Posting,
     PostingKind,
     balance,
     check_reversal,
+    fee_part_fees_first,
+    fee_part_principal_first,
+    principal_and_fees,
     reverse,
 )
 
@@ -39,6 +41,9 @@ D0 = date(2026, 3, 2)
 
 
 def posting(kind: PostingKind, ore: int, **kw: object) -> Posting:
+    """A posting; the kinds that must name their fee part take none of fees unless told."""
+    if kind in SPLIT_KINDS:
+        kw.setdefault("fee_part", Money.zero())
     return Posting(kind=kind, amount=Money(ore=ore), effective_on=D0, booked_at=T0, **kw)  # type: ignore[arg-type]
 
 
@@ -99,6 +104,42 @@ def test_components_for_allocation() -> None:
     assert not PRINCIPAL_KINDS & FEE_KINDS
 
 
+def test_a_posting_that_may_take_either_component_must_name_its_fee_part() -> None:
+    for kind in (PostingKind.COVERAGE, PostingKind.WRITE_OFF, PostingKind.CANCELLATION):
+        with pytest.raises(ValidationError, match="how much of it is fees"):
+            Posting(kind=kind, amount=Money(ore=-100), effective_on=D0, booked_at=T0)
+        with pytest.raises(ValidationError, match="must have its sign and be no larger"):
+            posting(kind, -100, fee_part=Money(ore=-101))
+        with pytest.raises(ValidationError, match="must have its sign"):
+            posting(kind, -100, fee_part=Money(ore=40))
+        assert posting(kind, -100, fee_part=Money(ore=-40)).fees_ore == -40
+    with pytest.raises(ValidationError, match="cannot have a fee part"):
+        posting(PostingKind.CHARGE, 100, fee_part=Money(ore=1))
+    with pytest.raises(ValidationError, match="cannot have a fee part"):
+        posting(PostingKind.REMINDER_FEE, 100, fee_part=Money(ore=99))
+    assert posting(PostingKind.INTEREST, 37).fees_ore == 37
+    assert posting(PostingKind.WRITE_UP, 37).fees_ore == 0
+
+
+def test_a_reversal_gives_back_exactly_the_components_it_reverses() -> None:
+    covered = posting(PostingKind.COVERAGE, -15000, fee_part=Money(ore=-10000), id=7)
+    undone = reverse(covered, booked_at=T0, effective_on=D0)
+    assert (undone.amount.ore, undone.fees_ore) == (15000, 10000)
+    charge, fee = posting(PostingKind.CHARGE, 5000), posting(PostingKind.REMINDER_FEE, 10000)
+    parts = [(p.amount.ore, p.fees_ore) for p in (charge, fee, covered, undone)]
+    assert principal_and_fees(parts) == (5000, 10000)
+    assert principal_and_fees(parts[:3]) == (0, 0)
+
+
+def test_fee_parts_of_a_payment_and_of_a_write_off() -> None:
+    # principal 50 kr., fees 100 kr.; 120 kr. lowers: a payment takes 100 of fees, then 20
+    assert fee_part_fees_first(5000, 10000, -12000) == -10000
+    # a write-off takes the 50 kr. principal first, then 70 kr. of the fees
+    assert fee_part_principal_first(5000, 10000, -12000) == -7000
+    assert fee_part_fees_first(5000, 0, -3000) == 0
+    assert fee_part_principal_first(0, 10000, -3000) == -3000
+
+
 # -- balance ------------------------------------------------------------------------------------
 
 _SIGNED_KINDS = [k for k in PostingKind if k is not PostingKind.REVERSAL]
@@ -121,6 +162,7 @@ def ledgers(draw: st.DrawFn) -> list[Posting]:
                     booked_at=T0,
                     reverses=target.id,
                     id=pid,
+                    fee_part=Money(ore=-target.fees_ore),
                 )
             )
             continue
@@ -188,17 +230,6 @@ def test_amounts_kinds_and_status() -> None:
     with pytest.raises(ValidationError) as info:
         require_open(ClaimStatus.HANDED_OVER, "f")
     assert info.value.code == "claim-not-open"
-
-
-def test_write_down_and_cancellation_amounts() -> None:
-    assert write_down_amount(Money(ore=500), Money(ore=500), "f") == Money(ore=-500)
-    with pytest.raises(ValidationError, match="below zero") as info:
-        write_down_amount(Money(ore=500), Money(ore=501), "f")
-    assert info.value.code == "write-down-below-zero"
-    assert cancellation_amount(Money(ore=1234)) == Money(ore=-1234)
-    assert cancellation_amount(Money.zero()) is None
-    with pytest.raises(ValidationError):
-        cancellation_amount(Money(ore=-1))
 
 
 def test_check_registration() -> None:

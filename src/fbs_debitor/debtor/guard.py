@@ -29,7 +29,7 @@ from fbs_debitor.core.fik import validate_payment_id
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.interest import interest_due
-from fbs_debitor.debtor.model.ledger import PostingKind
+from fbs_debitor.debtor.model.ledger import FEE_KINDS, PRINCIPAL_KINDS, PostingKind
 from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
 from fbs_debitor.debtor.store.tables import (
     accounts,
@@ -43,6 +43,8 @@ from fbs_debitor.debtor.store.tables import (
 _FEE = PostingKind.REMINDER_FEE.value
 _INTEREST = PostingKind.INTEREST.value
 _WRITE_OFF = PostingKind.WRITE_OFF.value
+_FEE_KINDS = [k.value for k in FEE_KINDS]
+_PRINCIPAL_KINDS = [k.value for k in PRINCIPAL_KINDS]
 
 
 def check_billing(conn: Connection, municipality: str | None = None) -> list[str]:
@@ -277,8 +279,17 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
         p.c.municipality != claims.c.municipality,
         and_(
             r.c.id.is_not(None),
-            or_(r.c.claim_pk != p.c.claim_pk, (r.c.amount_ore > 0) == (p.c.amount_ore > 0)),
+            or_(
+                r.c.claim_pk != p.c.claim_pk,
+                (r.c.amount_ore > 0) == (p.c.amount_ore > 0),
+                r.c.fee_part_ore != -p.c.fee_part_ore,
+            ),
         ),
+        # the fee part: the amount's sign, never larger; all of a fee, none of a charge
+        and_(p.c.fee_part_ore != 0, (p.c.fee_part_ore > 0) != (p.c.amount_ore > 0)),
+        func.abs(p.c.fee_part_ore) > func.abs(p.c.amount_ore),
+        and_(p.c.kind.in_(_FEE_KINDS), p.c.fee_part_ore != p.c.amount_ore),
+        and_(p.c.kind.in_(_PRINCIPAL_KINDS), p.c.fee_part_ore != 0),
     )
     for m, cid, pid, kind in conn.execute(
         scoped(
@@ -289,7 +300,9 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
             .where(bad_sign)
         )
     ):
-        problems.append(f"{m}/{cid}: posting {pid} ({kind}) breaks the sign or reversal rule")
+        problems.append(
+            f"{m}/{cid}: posting {pid} ({kind}) breaks the sign, fee part or reversal rule"
+        )
 
     for m, cid in conn.execute(
         scoped(

@@ -22,6 +22,7 @@ from fbs_debitor.debtor.service.credit import credit_view
 from fbs_debitor.debtor.store import ledger
 from fbs_debitor.debtor.store.ledger import (
     BALANCE_ORE,
+    PRINCIPAL_ORE,
     claims_of_account,
     events_of,
     load_account,
@@ -35,7 +36,6 @@ from fbs_debitor.debtor.store.tables import (
     claims,
     invoices,
     letters,
-    postings,
     rejections,
     reminders,
 )
@@ -130,6 +130,7 @@ def _posting_dict(p: Posting) -> dict[str, Any]:
         "reverses": p.reverses,
         "message_id": p.message_id,
         "note": p.note,
+        "fee_part_ore": p.fees_ore,
     }
 
 
@@ -145,6 +146,7 @@ def _claim_dict(
         "detail": {},
     }
     total = balance(claim_postings)
+    principal, fees = principal_and_fees((p.amount.ore, p.fees_ore) for p in claim_postings)
     return {
         "claim_id": claim.claim_id,
         "claim_kind": claim.claim_kind.value,
@@ -163,6 +165,8 @@ def _claim_dict(
         "last_applied_sequence": claim.last_applied_sequence,
         "balance_ore": total.ore,
         "balance": total.to_json_str(),
+        "principal_ore": principal,
+        "fees_ore": fees,
         "postings": [_posting_dict(p) for p in claim_postings],
         "events": [
             registered,
@@ -264,23 +268,18 @@ def principal_balances(conn: Connection, municipality: str) -> dict[str, int]:
     """The library's claim id → what is left of the principal (what the library charged, as
     regulated, less what settled it), leaving out debtor's own reminder fees and interest.
 
-    This is the amount the library shows on the fee; reconciliation compares the two. Payments
-    settle fees and interest first, write-offs and cancellations the principal first
-    (``model.principal_and_fees``); the library applies exactly the principal changes debtor
-    reports (and stops at zero), so the two agree.
+    This is the amount the library shows on the fee; reconciliation compares the two. Every
+    posting names its fee part (payments take fees and interest first, write-offs and
+    cancellations the principal first, a reversal gives back what it reversed took); the library
+    applies exactly the principal changes debtor reports (and stops at zero), so the two agree.
     """
-    ledgers: dict[str, list[tuple[PostingKind, int]]] = {}
     rows = conn.execute(
-        select(claims.c.claim_id, postings.c.kind, postings.c.amount_ore)
-        .select_from(claims.outerjoin(postings, postings.c.claim_pk == claims.c.id))
+        select(claims.c.claim_id, PRINCIPAL_ORE)
+        .select_from(with_postings())
         .where(claims.c.municipality == municipality)
-        .order_by(claims.c.id, postings.c.id)
+        .group_by(claims.c.id, claims.c.claim_id)
     )
-    for claim_id, kind, amount in rows:
-        ledger = ledgers.setdefault(claim_id, [])
-        if kind is not None:
-            ledger.append((PostingKind(kind), int(amount)))
-    return {c: max(0, principal_and_fees(ledger)[0]) for c, ledger in ledgers.items()}
+    return {str(c): max(0, int(p)) for c, p in rows}
 
 
 def _summary(row: Any) -> dict[str, Any]:

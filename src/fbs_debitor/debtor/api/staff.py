@@ -22,6 +22,7 @@ from fbs_debitor.core.http import request_system
 from fbs_debitor.core.money import Money
 from fbs_debitor.core.text import MultiLine, SingleLine
 from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.model.allocation import Component
 from fbs_debitor.debtor.service.agreements import account_for, mark_deceased, set_payment_agreement
 from fbs_debitor.debtor.service.credit import available_credit, refund
 from fbs_debitor.debtor.service.letters import letter_pdf
@@ -159,13 +160,16 @@ def post_deceased(
 
 
 class WriteOffRequest(pydantic.BaseModel):
-    """A write-off by hand: the amount (default: the whole balance), why and who."""
+    """A write-off by hand: the amount (default: all that is left of the claim, or of the
+    component), why and who, and optionally only one component: ``fees`` waives reminder fees
+    and interest alone (the library's amount stays), ``principal`` only the library's amount."""
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
     amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
     reason: MultiLine = pydantic.Field(min_length=1, max_length=500)
     by: SingleLine = pydantic.Field(min_length=1, max_length=100)
+    component: Component | None = None
 
 
 @router.post("/claims/{claim_id}/write-off")
@@ -184,6 +188,7 @@ def post_write_off(
             amount=None if body.amount_ore is None else Money(ore=body.amount_ore),
             reason=body.reason,
             by=body.by,
+            component=body.component,
         )
 
 

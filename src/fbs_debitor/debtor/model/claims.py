@@ -340,27 +340,3 @@ def require_open(status: ClaimStatus, claim_id: str) -> None:
         f"({status.value})",
         code=Refusal.CLAIM_NOT_OPEN,
     )
-
-
-def write_down_amount(current: Money, amount: Money, claim_id: str) -> Money:
-    """The signed write-down posting for ``amount`` on a claim whose balance is ``current``.
-
-    Raises ``write-down-below-zero`` if ``amount`` exceeds the balance (to exactly zero is fine).
-    """
-    if amount > current:
-        raise ValidationError(
-            f"Nedskrivningen på {amount} er større end fordringens saldo {current} / "
-            f"write-down below zero: {amount} on claim {claim_id} with balance {current}",
-            code=Refusal.WRITE_DOWN_BELOW_ZERO,
-        )
-    return -amount
-
-
-def cancellation_amount(current: Money) -> Money | None:
-    """The signed cancellation posting that brings ``current`` to zero (None when it is zero)."""
-    if current.is_negative():
-        raise ValidationError(
-            f"a claim with a negative balance ({current}) cannot be cancelled",
-            code="negative-balance",
-        )
-    return None if current.is_zero() else -current

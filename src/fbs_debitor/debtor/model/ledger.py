@@ -27,6 +27,9 @@ class PostingKind(StrEnum):
     COVERAGE = "coverage"
     WRITE_OFF = "write_off"
     REVERSAL = "reversal"
+    TO_CREDIT = "to_credit"
+    """What was paid on a claim beyond what it owes after the library regulated it, moved to the
+    debtor account's credit (positive: brings the claim back up to zero)."""
 
     @property
     def sign(self) -> int:
@@ -45,6 +48,7 @@ _SIGNS: dict[PostingKind, int] = {
     PostingKind.COVERAGE: -1,
     PostingKind.WRITE_OFF: -1,
     PostingKind.REVERSAL: 0,
+    PostingKind.TO_CREDIT: 1,
 }
 
 
@@ -56,6 +60,19 @@ PRINCIPAL_KINDS: frozenset[PostingKind] = frozenset(
 
 FEE_KINDS: frozenset[PostingKind] = frozenset({PostingKind.REMINDER_FEE, PostingKind.INTEREST})
 """The kinds debtor adds on top of the principal (reminder fees and interest)."""
+
+SPLIT_KINDS: frozenset[PostingKind] = frozenset(
+    {
+        PostingKind.COVERAGE,
+        PostingKind.WRITE_OFF,
+        PostingKind.CANCELLATION,
+        PostingKind.REVERSAL,
+        PostingKind.TO_CREDIT,
+    }
+)
+"""The kinds that may take (or give back) either component: each such posting names its fee
+part when it is written (a payment covers fees first, a write-off the principal first, a
+reversal gives back exactly what the reversed posting took)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +94,11 @@ class Posting:
     municipality:  the claim's municipality (kommunekode); "" only where ``claim_pk`` is None.
     reminder_id:   for a ``reminder_fee``: the reminder that charged it; None for every other
                    kind (and for fees read without it).
+    fee_part:      how much of ``amount`` is debtor's own fees and interest (the rest is the
+                   principal); same sign as ``amount``, never larger. Required for the kinds in
+                   :data:`SPLIT_KINDS` (coverage, write-off, cancellation, reversal), which say
+                   which component they take; None elsewhere means 0 for the principal kinds and
+                   all of it for reminder fees and interest (:attr:`fees_ore`).
     """
 
     kind: PostingKind
@@ -90,6 +112,7 @@ class Posting:
     claim_pk: int | None = None
     municipality: str = ""
     reminder_id: int | None = None
+    fee_part: Money | None = None
 
     def __post_init__(self) -> None:
         """Check the sign rule and that only a reversal names a posting it reverses. (Plain
@@ -102,6 +125,7 @@ class Posting:
                 raise ValidationError(
                     "a reversal must name the posting it reverses", code="posting-sign"
                 )
+            self._check_fee_part(ore)
             return
         if self.reverses is not None:
             raise ValidationError(
@@ -113,6 +137,34 @@ class Posting:
                 f"{'positive' if self.kind.sign > 0 else 'negative'}, got {self.amount}",
                 code="posting-sign",
             )
+        if self.fee_part is not None or self.kind in SPLIT_KINDS:
+            self._check_fee_part(ore)
+
+    def _check_fee_part(self, ore: int) -> None:
+        if self.fee_part is None:
+            raise ValidationError(
+                f"a {self.kind.value} posting must say how much of it is fees and interest",
+                code="posting-fee-part",
+            )
+        part = self.fee_part.ore
+        if part and ((part > 0) != (ore > 0) or abs(part) > abs(ore)):
+            raise ValidationError(
+                f"the fee part {self.fee_part} of a {self.kind.value} posting of {self.amount} "
+                "must have its sign and be no larger",
+                code="posting-fee-part",
+            )
+        if (self.kind in PRINCIPAL_KINDS and part) or (self.kind in FEE_KINDS and part != ore):
+            raise ValidationError(
+                f"a {self.kind.value} posting cannot have a fee part of {self.fee_part}",
+                code="posting-fee-part",
+            )
+
+    @property
+    def fees_ore(self) -> int:
+        """The part of the amount in øre that is debtor's fees and interest (module docstring)."""
+        if self.fee_part is not None:
+            return self.fee_part.ore
+        return self.amount.ore if self.kind in FEE_KINDS else 0
 
 
 def balance(postings: Iterable[Posting]) -> Money:
@@ -123,7 +175,8 @@ def balance(postings: Iterable[Posting]) -> Money:
 def reverse(
     posting: Posting, *, booked_at: datetime, effective_on: date, note: str = ""
 ) -> Posting:
-    """The reversal of a stored posting: the same amount with the opposite sign."""
+    """The reversal of a stored posting: the same amount with the opposite sign, giving back
+    exactly the components it took (its fee part, negated)."""
     if posting.id is None:
         raise ValueError("only a stored posting (with an id) can be reversed")
     if posting.kind is PostingKind.REVERSAL:
@@ -137,6 +190,7 @@ def reverse(
         note=note,
         claim_pk=posting.claim_pk,
         municipality=posting.municipality,
+        fee_part=Money(ore=-posting.fees_ore),
     )
 
 
@@ -150,31 +204,32 @@ def check_reversal(reversal: Posting, reversed_posting: Posting) -> None:
         )
 
 
-def principal_and_fees(postings: Iterable[tuple[PostingKind, int]]) -> tuple[int, int]:
+def principal_and_fees(parts: Iterable[tuple[int, int]]) -> tuple[int, int]:
     """What is left of a claim's principal (the library's amount) and of debtor's own fees
-    (reminder fees, interest), from its postings in the order they were booked.
+    (reminder fees, interest): the sums of its postings' parts, each given as
+    ``(amount in øre, fee part in øre)`` (:attr:`Posting.fees_ore`, column ``fee_part_ore``).
 
-    Payments (``coverage``) settle fees and interest before the principal, as Danish practice
-    requires; write-offs and cancellations take the principal first (the library's fee goes to
-    zero, debtor's own fees go with it). A reversal gives back to the principal. The library
-    applies exactly the principal changes debtor reports, so the two stay equal.
+    Every posting names its fee part when it is written, so the components are plain sums and a
+    reversal restores exactly the components the reversed posting took.
     """
     principal = fees = 0
-    for kind, amount in postings:
-        if kind in PRINCIPAL_KINDS:
-            principal += amount
-        elif kind in FEE_KINDS:
-            fees += amount
-        elif kind is PostingKind.COVERAGE:
-            taken = -amount
-            from_fees = min(max(fees, 0), taken)
-            fees -= from_fees
-            principal -= taken - from_fees
-        elif kind in (PostingKind.WRITE_OFF, PostingKind.CANCELLATION):
-            taken = -amount
-            from_principal = min(max(principal, 0), taken)
-            principal -= from_principal
-            fees -= taken - from_principal
-        else:  # reversal
-            principal += amount
+    for amount, fee_part in parts:
+        principal += amount - fee_part
+        fees += fee_part
     return principal, fees
+
+
+def fee_part_fees_first(principal: int, fees: int, amount: int) -> int:
+    """The fee part of a posting that lowers a claim by ``-amount`` øre (``amount`` < 0), taking
+    debtor's fees and interest first, then the principal (how a payment covers a claim)."""
+    taken = -amount
+    return -min(max(fees, 0), taken)
+
+
+def fee_part_principal_first(principal: int, fees: int, amount: int) -> int:
+    """The fee part of a posting that lowers a claim by ``-amount`` øre, taking the principal
+    first, then debtor's fees (a write-off or a cancellation of the claim: the library's fee goes
+    to zero, debtor's fees on it go with it)."""
+    taken = -amount
+    from_principal = min(max(principal, 0), taken)
+    return -(taken - from_principal)

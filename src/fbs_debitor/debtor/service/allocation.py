@@ -67,13 +67,13 @@ class Allocation:
     claim_ids: tuple[str, ...]
 
 
-def _ledger(conn: Connection, claim_pk: int) -> list[tuple[PostingKind, int]]:
+def _ledger(conn: Connection, claim_pk: int) -> list[tuple[int, int]]:
     rows = conn.execute(
-        select(postings.c.kind, postings.c.amount_ore)
+        select(postings.c.amount_ore, postings.c.fee_part_ore)
         .where(postings.c.claim_pk == claim_pk)
         .order_by(postings.c.id)
     )
-    return [(PostingKind(k), int(a)) for k, a in rows]
+    return [(int(a), int(f)) for a, f in rows]
 
 
 def _targets(
@@ -275,9 +275,10 @@ def _cover(
             note=f"{msg.channel} {msg.payment_ref}",
             claim_pk=claim.pk,
             municipality=claim.municipality,
+            fee_part=-fees,
         )
     )
-    claim.ledger.append((PostingKind.COVERAGE, -pay.ore))
+    claim.ledger.append((-pay.ore, -fees.ore))
     if principal.is_positive():
         run.coverage.append(
             Outgoing(
@@ -375,6 +376,7 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
                     note=f"reversal {msg.reversal_ref} of {msg.payment_ref}: {msg.reason}",
                     claim_pk=int(row.id),
                     municipality=row.municipality,
+                    fee_part=Money(ore=-int(posting.fee_part_ore)),
                 )
             ],
         )

@@ -237,6 +237,7 @@ def _plan(
                     municipality=m,
                     amount_ore=claim.balance_ore,
                     balance_ore=claim.balance_ore,
+                    principal_ore=claim.principal_ore,
                     coverage_sequence=claim.coverage_sequence,
                     rule=rule,
                     reason=reason_for(

@@ -55,7 +55,6 @@ from fbs_debitor.debtor.model.claims import (
     Outcome,
     Refusal,
     accepted,
-    cancellation_amount,
     check_registration,
     claim_exists,
     describe_contract_error,
@@ -64,15 +63,16 @@ from fbs_debitor.debtor.model.claims import (
     refused,
     require_open,
     require_positive,
-    write_down_amount,
 )
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
+from fbs_debitor.debtor.model.regulation import plan_cancellation, plan_write_down
 from fbs_debitor.debtor.service.invoicing import (
     NewClaim,
     invoice_after_credit,
     invoice_on_registration,
     reinvoice_moved_claim,
 )
+from fbs_debitor.debtor.service.regulation import apply_plan
 from fbs_debitor.debtor.store import ledger
 from fbs_debitor.debtor.store.tables import claims, configs
 from fbs_debitor.messaging.envelope import Envelope
@@ -254,37 +254,54 @@ def _regulate(
     message_id: str,
     sequence: int | None,
 ) -> Outcome:
-    """A write-down or write-up: one posting."""
-    what = "write-down" if kind is PostingKind.WRITE_DOWN else "write-up"
+    """A write-up (one posting) or a write-down (also below what is owed, after a payment: the
+    excess becomes credit, ``service.regulation``)."""
     try:
         state = _existing(conn, msg)
-        require_open(ClaimStatus(state.status), msg.claim_id)
-        amount = require_positive(msg.amount_ore, what)
-        current = Money(ore=int(state.balance_ore))
-        signed = (
-            write_down_amount(current, amount, msg.claim_id)
+        if kind is PostingKind.WRITE_DOWN:
+            _require_regulable(state, msg.claim_id)
+        else:
+            require_open(ClaimStatus(state.status), msg.claim_id)
+        amount = require_positive(
+            msg.amount_ore, "write-down" if kind is PostingKind.WRITE_DOWN else "write-up"
+        )
+        plan = (
+            plan_write_down(ledger.claim_parts(conn, state.id), amount, msg.claim_id)
             if kind is PostingKind.WRITE_DOWN
-            else amount
+            else None
         )
     except ValidationError as refusal:
         return _refuse(conn, clock, msg, message_id, refusal)
-    _post(conn, clock, msg, state.id, kind, signed, message_id, msg.reason)
-    _touch(conn, state.id, sequence)
-    return accepted(msg, message_id, current + signed)
+    if plan is None:
+        _post(conn, clock, msg, state.id, kind, amount, message_id, msg.reason, Money.zero())
+        _touch(conn, state.id, sequence)
+        return accepted(msg, message_id, Money(ore=int(state.balance_ore)) + amount)
+    apply_plan(conn, clock, msg, state, plan, message_id, msg.reason)
+    _touch(conn, state.id, sequence, status=plan.status)
+    after = int(state.balance_ore) + sum(ore for _, ore, _ in plan.postings)
+    return accepted(msg, message_id, Money(ore=after))
+
+
+def _require_regulable(state: Any, claim_id: str) -> None:
+    """A write-down or cancellation takes an open claim and a paid one (whose payments then
+    become credit); every other state is refused as :func:`require_open` says."""
+    status = ClaimStatus(state.status)
+    if status is not ClaimStatus.PAID:
+        require_open(status, claim_id)
 
 
 def _cancel(
     conn: Connection, clock: Clock, msg: ClaimCancelled, message_id: str, sequence: int | None
 ) -> Outcome:
-    """A cancellation: a posting of the whole remaining balance; the claim ends cancelled."""
+    """A cancellation: what is left is cancelled, reminder fees and interest with it, and what
+    was paid on the claim becomes credit (``model.regulation``); the claim ends cancelled."""
     try:
         state = _existing(conn, msg)
-        require_open(ClaimStatus(state.status), msg.claim_id)
-        signed = cancellation_amount(Money(ore=int(state.balance_ore)))
+        _require_regulable(state, msg.claim_id)
     except ValidationError as refusal:
         return _refuse(conn, clock, msg, message_id, refusal)
-    if signed is not None:
-        _post(conn, clock, msg, state.id, PostingKind.CANCELLATION, signed, message_id, msg.reason)
+    plan = plan_cancellation(ledger.claim_parts(conn, state.id))
+    apply_plan(conn, clock, msg, state, plan, message_id, msg.reason)
     _touch(conn, state.id, sequence, status=ClaimStatus.CANCELLED)
     _event(
         conn,
@@ -339,6 +356,7 @@ def _post(
     signed: Money,
     message_id: str,
     note: str,
+    fee_part: Money,
 ) -> None:
     ledger.append_postings(
         conn,
@@ -352,6 +370,7 @@ def _post(
                 note=mask_cprs_in_text(note),
                 claim_pk=claim_pk,
                 municipality=msg.municipality,
+                fee_part=fee_part,
             )
         ],
     )

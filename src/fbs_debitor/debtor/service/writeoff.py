@@ -32,10 +32,16 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.ids import mask_cprs_in_text
 from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.allocation import Component
 from fbs_debitor.debtor.model.billing import WriteOffRule, limitation_date
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import Posting, PostingKind
-from fbs_debitor.debtor.store.ledger import BALANCE_ORE, append_postings, with_postings
+from fbs_debitor.debtor.model.ledger import Posting, PostingKind, fee_part_principal_first
+from fbs_debitor.debtor.store.ledger import (
+    BALANCE_ORE,
+    PRINCIPAL_ORE,
+    append_postings,
+    with_postings,
+)
 from fbs_debitor.debtor.store.rules import lock_billing
 from fbs_debitor.debtor.store.tables import accounts, claims, write_offs
 
@@ -51,10 +57,16 @@ class WriteOff:
 
     claim_pk / claim_id:  the claim's database id / the library's id.
     municipality:         the kommunekode.
-    amount_ore:           how much to write off (> 0, at most the balance).
+    amount_ore:           how much to write off (> 0, at most the balance; with a
+                          ``component``, at most what is left of that component).
     balance_ore:          the claim's balance before it.
+    principal_ore:        what was left of the claim's principal before it (the rest of the
+                          balance is debtor's fees and interest).
     coverage_sequence:    the last coverage sequence sent for the claim.
     rule / reason / by:   why, in words, and who (``system`` for a rule).
+    component:            None: the principal first, then fees and interest (a claim written
+                          off); FEES: only debtor's reminder fees and interest (a fee waived, the
+                          library's amount untouched); PRINCIPAL: only the principal.
     """
 
     claim_pk: int
@@ -62,14 +74,32 @@ class WriteOff:
     municipality: str
     amount_ore: int
     balance_ore: int
+    principal_ore: int
     coverage_sequence: int
     rule: WriteOffRule
     reason: str
     by: str = SYSTEM
+    component: Component | None = None
 
     @property
     def remaining_ore(self) -> int:
         return self.balance_ore - self.amount_ore
+
+    @property
+    def fee_part_ore(self) -> int:
+        """The fee part of the write-off posting (negative or 0)."""
+        if self.component is Component.FEES:
+            return -self.amount_ore
+        if self.component is Component.PRINCIPAL:
+            return 0
+        return fee_part_principal_first(
+            self.principal_ore, self.balance_ore - self.principal_ore, -self.amount_ore
+        )
+
+    @property
+    def principal_part_ore(self) -> int:
+        """How much of the library's principal it writes off (what the library hears of)."""
+        return self.amount_ore + self.fee_part_ore
 
 
 def reason_for(rule: WriteOffRule, *, due_date: date | None = None, below_ore: int = 0) -> str:
@@ -113,6 +143,7 @@ def apply_write_offs(
                 note=w.reason,
                 claim_pk=w.claim_pk,
                 municipality=w.municipality,
+                fee_part=Money(ore=w.fee_part_ore),
             )
             for w in items
         ],
@@ -127,6 +158,7 @@ def apply_write_offs(
                 "rule": w.rule.value,
                 "reason": w.reason,
                 "by": w.by,
+                "component": None if w.component is None else w.component.value,
                 "effective_on": on,
                 "at": now,
             }
@@ -136,20 +168,22 @@ def apply_write_offs(
     messages: list[Outgoing] = []
     marks: list[dict[str, Any]] = []
     for w in items:
-        sequence = w.coverage_sequence + 1
-        messages.append(
-            Outgoing(
-                ClaimWrittenOff(
-                    municipality=w.municipality,
-                    occurred_at=now,
-                    claim_id=w.claim_id,
-                    amount_ore=w.amount_ore,
-                    reason=w.reason,
-                    remaining_ore=w.remaining_ore,
-                ),
-                sequence,
+        sequence = w.coverage_sequence
+        if w.principal_part_ore > 0:  # the library hears of its own amount, not of our fees
+            sequence += 1
+            messages.append(
+                Outgoing(
+                    ClaimWrittenOff(
+                        municipality=w.municipality,
+                        occurred_at=now,
+                        claim_id=w.claim_id,
+                        amount_ore=w.principal_part_ore,
+                        reason=w.reason,
+                        remaining_ore=w.remaining_ore,
+                    ),
+                    sequence,
+                )
             )
-        )
         closed = w.remaining_ore == 0
         if closed:
             sequence += 1
@@ -180,7 +214,7 @@ def deceased_write_offs(conn: Connection, municipality: str) -> list[WriteOff]:
     or not). One query."""
     balance = BALANCE_ORE
     rows = conn.execute(
-        select(claims.c.id, claims.c.claim_id, claims.c.coverage_sequence, balance)
+        select(claims.c.id, claims.c.claim_id, claims.c.coverage_sequence, balance, PRINCIPAL_ORE)
         .select_from(with_postings(claims.join(accounts, accounts.c.id == claims.c.account_id)))
         .where(
             claims.c.municipality == municipality,
@@ -199,11 +233,12 @@ def deceased_write_offs(conn: Connection, municipality: str) -> list[WriteOff]:
             municipality=municipality,
             amount_ore=int(total),
             balance_ore=int(total),
+            principal_ore=int(principal),
             coverage_sequence=int(seq),
             rule=WriteOffRule.DECEASED,
             reason=reason,
         )
-        for pk, cid, seq, total in rows
+        for pk, cid, seq, total, principal in rows
     ]
 
 
@@ -216,12 +251,19 @@ def write_off_by_hand(
     amount: Money | None,
     reason: str,
     by: str,
+    component: Component | None = None,
 ) -> dict[str, Any]:
-    """Staff write off (part of) an open claim: ``amount`` (None: the whole balance),
-    with the reason and who did it (both required, stored; CPR numbers in the reason masked).
+    """Staff write off (part of) an open claim: ``amount`` (None: all that is left of it, or of
+    the ``component``), with the reason and who did it (both required, stored; CPR numbers in the
+    reason masked).
+
+    ``component`` None writes off the claim, the principal first; ``Component.FEES`` waives only
+    debtor's reminder fees and interest (the library's amount is untouched and the library hears
+    nothing); ``Component.PRINCIPAL`` only the library's amount, leaving the fees owed.
 
     Raises NotFoundError for an unknown claim, ConflictError for a claim that is not open or
-    has nothing left, ValidationError for an amount that is not 1 øre to the balance."""
+    has nothing left (of the component), ValidationError for an amount that is not 1 øre to what
+    is left."""
     reason, by = mask_cprs_in_text(reason.strip()), by.strip()
     if not reason:
         raise ValidationError("a write-off needs a reason", code="write-off-reason")
@@ -237,6 +279,7 @@ def write_off_by_hand(
             claims.c.status,
             claims.c.coverage_sequence,
             BALANCE_ORE,
+            PRINCIPAL_ORE,
         )
         .select_from(with_postings())
         .where(claims.c.municipality == municipality, claims.c.claim_id == claim_id)
@@ -244,19 +287,29 @@ def write_off_by_hand(
     ).first()
     if row is None:
         raise NotFoundError(f"unknown claim {claim_id}", code="unknown-claim")
-    pk, status, coverage_sequence, total = row
+    pk, status, coverage_sequence, total, principal_total = row
     balance = Money(ore=int(total))
+    principal = Money(ore=int(principal_total))
     if status != ClaimStatus.OPEN.value:
         raise ConflictError(
             f"claim {claim_id} is {status}; only an open claim can be written off",
             code="claim-not-open",
         )
-    if not balance.is_positive():
-        raise ConflictError(f"claim {claim_id} has nothing left to write off", code="claim-paid")
-    amount = balance if amount is None else amount
-    if not amount.is_positive() or amount > balance:
+    left = {
+        None: balance,
+        Component.FEES: balance - principal,
+        Component.PRINCIPAL: principal,
+    }[component]
+    what = {None: "", Component.FEES: " in fees and interest", Component.PRINCIPAL: " principal"}
+    if not left.is_positive() or not balance.is_positive():
+        raise ConflictError(
+            f"claim {claim_id} has nothing{what[component]} left to write off", code="claim-paid"
+        )
+    amount = left if amount is None else amount
+    if not amount.is_positive() or amount > left:
         raise ValidationError(
-            f"the write-off must be between 0,01 kr. and the balance {balance}, got {amount}",
+            f"the write-off must be between 0,01 kr. and the {left}{what[component]} left, "
+            f"got {amount}",
             code="write-off-amount",
         )
     item = WriteOff(
@@ -265,15 +318,20 @@ def write_off_by_hand(
         municipality=municipality,
         amount_ore=amount.ore,
         balance_ore=balance.ore,
+        principal_ore=principal.ore,
         coverage_sequence=int(coverage_sequence),
         rule=WriteOffRule.MANUAL,
         reason=reason,
         by=by,
+        component=component,
     )
     message_ids = apply_write_offs(conn, clock, clock.today(), [item])
     return {
         "claim_id": claim_id,
         "written_off_ore": item.amount_ore,
+        "component": None if component is None else component.value,
+        "principal_written_off_ore": item.principal_part_ore,
+        "fees_written_off_ore": -item.fee_part_ore,
         "remaining_ore": item.remaining_ore,
         "status": (ClaimStatus.WRITTEN_OFF if item.remaining_ore == 0 else ClaimStatus.OPEN).value,
         "reason": reason,

@@ -23,7 +23,7 @@ from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.allocation import OpenClaim, allocation_order
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import PostingKind, principal_and_fees
+from fbs_debitor.debtor.model.ledger import principal_and_fees
 from fbs_debitor.debtor.store.tables import accounts, claims, invoices, postings
 
 CHUNK = 900
@@ -43,13 +43,14 @@ class ClaimState:
     created_on: date
     status: str
     coverage_sequence: int
-    ledger: list[tuple[PostingKind, int]] = field(default_factory=list)
+    ledger: list[tuple[int, int]] = field(default_factory=list)
+    """(amount, fee part) in øre of each posting (``model.ledger.principal_and_fees``)."""
     changed: bool = False
     """Status or coverage sequence changed in this run (written back at the end)."""
 
     @property
     def balance(self) -> int:
-        return sum(a for _, a in self.ledger)
+        return sum(a for a, _ in self.ledger)
 
     @property
     def is_open(self) -> bool:
@@ -248,12 +249,12 @@ class AllocationState:
         pks = sorted(c.pk for c in new)
         for part in _chunks(pks):
             rows = self.conn.execute(
-                select(postings.c.claim_pk, postings.c.kind, postings.c.amount_ore)
+                select(postings.c.claim_pk, postings.c.amount_ore, postings.c.fee_part_ore)
                 .where(postings.c.claim_pk.in_(part))
                 .order_by(postings.c.id)
             )
-            for pk, kind, amount in rows:
-                self.claims[int(pk)].ledger.append((PostingKind(kind), int(amount)))
+            for pk, amount, fee_part in rows:
+                self.claims[int(pk)].ledger.append((int(amount), int(fee_part)))
 
     def invoice_claims_many(self, invoice_ids: Sequence[int]) -> None:
         missing = [i for i in invoice_ids if i not in self._invoice_claims]

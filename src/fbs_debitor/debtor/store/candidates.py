@@ -19,7 +19,7 @@ from sqlalchemy import Connection, String, and_, case, func, select, type_coerce
 
 from fbs_debitor.contracts.registration import LegalBasis
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import PRINCIPAL_KINDS, PostingKind
+from fbs_debitor.debtor.model.ledger import PostingKind
 from fbs_debitor.debtor.store.tables import (
     accounts,
     claims,
@@ -30,9 +30,6 @@ from fbs_debitor.debtor.store.tables import (
 )
 
 _BASIS = {b.value: b for b in LegalBasis}
-_PRINCIPAL = [k.value for k in PRINCIPAL_KINDS] + [PostingKind.WRITE_OFF.value]
-"""What interest runs on: charge and regulations, less what was written off (a write-off settles
-the principal first, as the library applies it)."""
 
 
 class Candidate(NamedTuple):
@@ -44,8 +41,9 @@ class Candidate(NamedTuple):
     text / materials:      the invoice text and the materials (JSON text) for letters.
     coverage_sequence:     the last coverage-message sequence sent for the claim.
     balance_ore:           the sum of its postings (> 0).
-    principal_ore:         charge + write-ups - write-downs - write-offs, at least 0 (interest
-                           is on this only).
+    principal_ore:         what is left of the principal: charge and regulations less what
+                           payments, write-offs and cancellations took of it (each posting's
+                           fee part says); interest runs on this only (gebyrloven § 3).
     interest_ore:          interest posted so far.
     fee_reminders:         reminder fee postings so far (for the civil guard).
     last_fee_on:           the date of the latest reminder fee posting, if any.
@@ -122,7 +120,7 @@ def _query(municipality: str, on: date) -> Any:
             claims.c.materials,
             claims.c.coverage_sequence,
             balance,
-            func.sum(case((kind.in_(_PRINCIPAL), amount), else_=0)),
+            func.sum(amount - postings.c.fee_part_ore),
             func.sum(case((kind == PostingKind.INTEREST.value, amount), else_=0)),
             func.sum(case((kind == fee, 1), else_=0)),
             type_coerce(func.max(case((kind == fee, postings.c.effective_on), else_=None)), String),

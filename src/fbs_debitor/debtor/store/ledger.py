@@ -37,6 +37,7 @@ from fbs_debitor.debtor.model.claims import (
     Outcome,
 )
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
+from fbs_debitor.debtor.model.regulation import ClaimParts, parts_of
 from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
 
 # -- the one query of a claim's balance --------------------------------------------------------------
@@ -45,6 +46,16 @@ BALANCE_ORE: ColumnElement[int] = func.coalesce(func.sum(postings.c.amount_ore),
 """A claim's balance in øre: the sum of its postings (0 without any). An aggregate: select it
 from :func:`with_postings` grouped by ``claims.c.id``. Every read of a balance goes through it
 (:func:`claim_balances`, and the set-based reads of invoicing, write-off, credit, views, guard)."""
+
+
+PRINCIPAL_ORE: ColumnElement[int] = func.coalesce(
+    func.sum(postings.c.amount_ore - postings.c.fee_part_ore), 0
+)
+"""What is left of a claim's principal in øre (the library's amount, as regulated, less what
+covered, wrote off or cancelled it): an aggregate like :data:`BALANCE_ORE`."""
+
+FEES_ORE: ColumnElement[int] = func.coalesce(func.sum(postings.c.fee_part_ore), 0)
+"""What is left of debtor's own reminder fees and interest on a claim in øre (an aggregate)."""
 
 
 def with_postings(left: FromClause = claims) -> Join:
@@ -115,6 +126,10 @@ _CLAIM_STATE = (
         .where(postings.c.claim_pk == claims.c.id)
         .scalar_subquery()
         .label("balance_ore"),
+        select(PRINCIPAL_ORE)
+        .where(postings.c.claim_pk == claims.c.id)
+        .scalar_subquery()
+        .label("principal_ore"),
         accounts.c.id_type,
         accounts.c.debtor_id,
     )
@@ -139,6 +154,7 @@ POSTING_COLUMNS = (
     "message_id",
     "note",
     "reminder_id",
+    "fee_part_ore",
 )
 """The columns every posting is written with, in the order of :func:`_posting_values`."""
 
@@ -158,6 +174,7 @@ def _posting_values(p: Posting) -> tuple[Any, ...]:
         p.message_id,
         p.note,
         p.reminder_id,
+        p.fees_ore,
     )
 
 
@@ -211,6 +228,7 @@ def append_postings(conn: Connection, new: Sequence[Posting]) -> None:
             p.message_id,
             p.note,
             p.reminder_id,
+            p.fees_ore,
         )
         for p in new
     ]
@@ -444,6 +462,7 @@ def postings_of(conn: Connection, claim_pks: list[int]) -> dict[int, list[Postin
                 message_id=r.message_id,
                 note=r.note,
                 id=int(r.id),
+                fee_part=Money(ore=int(r.fee_part_ore)),
             )
         )
     return out
@@ -467,3 +486,19 @@ def events_of(conn: Connection, claim_pks: list[int]) -> dict[int, list[ClaimEve
             )
         )
     return out
+
+
+def claim_parts(conn: Connection, claim_pk: int) -> ClaimParts:
+    """Where the claim stands (:func:`~fbs_debitor.debtor.model.regulation.parts_of`): one
+    read of its postings, each with the kind of the posting it reverses."""
+    reversed_ = postings.alias("reversed")
+    rows = conn.execute(
+        select(postings.c.kind, postings.c.amount_ore, postings.c.fee_part_ore, reversed_.c.kind)
+        .select_from(postings.outerjoin(reversed_, reversed_.c.id == postings.c.reverses))
+        .where(postings.c.claim_pk == claim_pk)
+        .order_by(postings.c.id)
+    )
+    return parts_of(
+        (PostingKind(k), int(a), int(f), None if r is None else PostingKind(r))
+        for k, a, f, r in rows
+    )

@@ -146,6 +146,9 @@ write_offs = Table(
     Column("rule", String(20), nullable=False),  # manual | below_minimum | limitation | deceased
     Column("reason", Text, nullable=False),
     Column("by", String(100), nullable=False),
+    # None: the claim (principal first, then fees); "fees": only reminder fees and interest
+    # (a fee waived); "principal": only the library's amount
+    Column("component", String(10), nullable=True),
     Column("effective_on", Date, nullable=False),
     Column("at", UtcDateTime, nullable=False),
 )
@@ -230,6 +233,9 @@ postings = Table(
     Column("note", Text, nullable=False),
     # reminder_fee postings only: the reminder that charged the fee
     Column("reminder_id", ID, ForeignKey("debtor_reminder.id"), nullable=True),
+    # how much of amount_ore is debtor's fees and interest (same sign, never larger); the rest
+    # is the principal. Reminder fees and interest: all of it; charges and regulations: 0.
+    Column("fee_part_ore", BigInteger, nullable=False),
 )
 
 

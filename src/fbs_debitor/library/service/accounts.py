@@ -390,8 +390,14 @@ def write_up(
 def cancel_fee(
     conn: Connection, clock: Clock, municipality: str, fee_id: int, reason: str = ""
 ) -> Fee:
-    """The whole fee falls away (e.g. the material came back): ``cancelled``, nothing open."""
-    fee = _open_fee(conn, municipality, fee_id)
+    """The whole fee falls away (e.g. the material came back): ``cancelled``, nothing open.
+
+    A fee in debtor may be cancelled also when it is paid: debtor turns what was paid on it into
+    credit for the debtor (used for the next claim or refunded). An old fee, paid here, may not.
+    """
+    fee = records.get_fee(conn, municipality, fee_id, for_update=True)
+    if fee is None or fee.status is not FeeStatus.PAID or not fee.regulation_goes_to_debtor:
+        fee = _open_fee(conn, municipality, fee_id)
     message = None
     if fee.regulation_goes_to_debtor:
         message = ClaimCancelled(
