@@ -130,7 +130,7 @@ class Desk:
         self,
         ref: str,
         ore: int,
-        claim_id: str,
+        claim_id: str | list[str],
         booked_on: date | None = None,
         *,
         number: str = CPR,
@@ -149,7 +149,7 @@ class Desk:
                     booked_on=booked_on or self.clock.today(),
                     amount_ore=ore,
                     debtor=DebtorRef(id_type="cpr", id=number),
-                    claim_ids=[claim_id],
+                    claim_ids=[claim_id] if isinstance(claim_id, str) else claim_id,
                 ),
                 source="payments",
             )

@@ -7,8 +7,15 @@ The rule (decision 0006, the same as ``service.allocation`` always applied):
 * a claim whose balance is 0 or less gets nothing; each other claim gets
   ``min(what is left of the payment, its balance)``;
 * within a claim, debtor's own fees (reminder fees and interest, one component in the ledger:
-  :data:`~fbs_debitor.debtor.model.ledger.FEE_KINDS`) before the principal, exactly as
-  :func:`~fbs_debitor.debtor.model.ledger.principal_and_fees` splits a coverage posting;
+  :data:`~fbs_debitor.debtor.model.ledger.FEE_KINDS`) before the principal;
+* **a payment counts on the day it was paid** (its booking date, the till's receipt date, the
+  gateway's capture date), not the day it reached debtor. Fees and interest that arose *after*
+  that day (``OpenClaim.late_fees``) are never covered before what was due on it: first every
+  claim's fees and principal as they stood on the payment day, then the later fees;
+* a claim whose payment-day amount the payment settles in full was paid in time for the later
+  fees: they are **waived** (``AllocationPlan.waived``: the reminder was sent, or the interest
+  ran, for money already paid), never covered (gebyrloven § 2, renteloven § 9 b: a fee is owed
+  only for a reminder about a debt overdue when it was sent);
 * what is left when every claim is paid is the remainder: credit on the debtor account.
 """
 
@@ -48,6 +55,8 @@ class OpenClaim:
     fees:        what is left of debtor's reminder fees and interest (may be negative likewise).
     due_date:    its due date; None when it has none yet (it goes last).
     created_on:  the day the library created it.
+    late_fees:   the part of ``fees`` that arose after the payment's day (reminder fees and
+                 interest posted later); 0 to ``fees``.
     """
 
     claim: int
@@ -55,6 +64,7 @@ class OpenClaim:
     fees: Money
     due_date: date | None
     created_on: date
+    late_fees: Money = Money(0)
 
     @property
     def balance(self) -> Money:
@@ -77,12 +87,14 @@ class CoverageLine:
 
 @dataclass(frozen=True, slots=True)
 class AllocationPlan:
-    """What a payment does: the coverage lines in order, the remainder (credit) and what the
-    claims owed in all before it (the sum of their positive balances)."""
+    """What a payment does: the coverage lines in order, the remainder (credit), what the
+    claims owed in all before it (the sum of their positive balances, less what is waived) and
+    the late fees waived per claim (module docstring)."""
 
     lines: tuple[CoverageLine, ...]
     remainder: Money
     due: Money
+    waived: tuple[tuple[int, Money], ...] = ()
 
     @property
     def covered(self) -> Money:
@@ -114,17 +126,30 @@ def plan_allocation(claims: Sequence[OpenClaim], payment: Money) -> AllocationPl
     remaining = payment.ore
     due = 0
     lines: list[CoverageLine] = []
+    late: list[tuple[int, int]] = []
+    waived: list[tuple[int, Money]] = []
     for claim in sorted(claims, key=OpenClaim.order_key):
         principal, fees = claim.principal.ore, claim.fees.ore
-        balance = principal + fees
-        due += max(balance, 0)
-        if balance <= 0 or remaining <= 0:
+        later = min(max(claim.late_fees.ore, 0), max(fees, 0))
+        on_the_day = principal + fees - later  # what the claim owed on the payment's day
+        if principal + fees <= 0:
             continue
-        pay = min(remaining, balance)
+        pay = min(max(remaining, 0), max(on_the_day, 0))
         remaining -= pay
-        from_fees = min(max(fees, 0), pay)
+        from_fees = min(max(fees - later, 0), pay)
         if from_fees:
             lines.append(CoverageLine(claim.claim, Component.FEES, Money(ore=from_fees)))
         if pay - from_fees:
             lines.append(CoverageLine(claim.claim, Component.PRINCIPAL, Money(ore=pay - from_fees)))
-    return AllocationPlan(tuple(lines), Money(ore=remaining), Money(ore=due))
+        if later and pay == max(on_the_day, 0):
+            waived.append((claim.claim, Money(ore=later)))  # paid in time for the later fees
+            due += max(on_the_day, 0)
+        else:
+            late.append((claim.claim, later))
+            due += max(on_the_day, 0) + later
+    for claim_pk, later in late:  # then the fees that arose after the payment's day
+        pay = min(remaining, later)
+        if pay > 0:
+            remaining -= pay
+            lines.append(CoverageLine(claim_pk, Component.FEES, Money(ore=pay)))
+    return AllocationPlan(tuple(lines), Money(ore=remaining), Money(ore=due), tuple(waived))

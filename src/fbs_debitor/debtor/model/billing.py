@@ -55,6 +55,9 @@ class WriteOffRule(StrEnum):
     """Three years after the due date (forældelsesloven)."""
     DECEASED = "deceased"
     """The debtor died (the account is flagged by staff)."""
+    PAID_IN_TIME = "paid_in_time"
+    """Reminder fees and interest that arose after the day a payment settled the claim (the
+    payment reached debtor later): not owed."""
 
 
 def due_date_for(issue_date: date, payment_term_days: int) -> date:

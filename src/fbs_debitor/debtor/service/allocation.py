@@ -42,12 +42,13 @@ from fbs_debitor.contracts.sending import Outgoing, send, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fastsql import insert_dicts, update_rows
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.model.allocation import plan_allocation
+from fbs_debitor.debtor.model.allocation import Component, plan_allocation
+from fbs_debitor.debtor.model.billing import WriteOffRule
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, principal_and_fees
 from fbs_debitor.debtor.store.allocation import AllocationState, ClaimState
 from fbs_debitor.debtor.store.ledger import append_postings, claim_balances
-from fbs_debitor.debtor.store.tables import claims, invoices, payments, postings
+from fbs_debitor.debtor.store.tables import claims, invoices, payments, postings, write_offs
 
 SOURCE = "debtor"
 INTERNAL_CHANNELS = frozenset({"credit", "staff"})
@@ -136,6 +137,7 @@ class _Run:
 
     postings: list[Posting] = field(default_factory=list)
     payments: list[dict[str, Any]] = field(default_factory=list)
+    write_offs: list[dict[str, Any]] = field(default_factory=list)
     coverage: list[Outgoing] = field(default_factory=list)
     invoices: list[Outgoing] = field(default_factory=list)
     answers: list[Outgoing] = field(default_factory=list)
@@ -160,6 +162,7 @@ def allocate_many(
     results = [_apply(state, run, clock, msg, message_id) for msg, message_id in items]
     append_postings(conn, run.postings)
     insert_dicts(conn, payments, run.payments)
+    insert_dicts(conn, write_offs, run.write_offs)
     changed = [
         {"id": c.pk, "status": c.status, "coverage_sequence": c.coverage_sequence}
         for c in state.claims.values()
@@ -181,11 +184,20 @@ def _apply(
     state.applied_refs.add(key)
     rows, account_id, how = _targets(state, msg)
     now = clock.now()
-    plan = plan_allocation([c.open_claim() for c in rows], Money(ore=msg.amount_ore))
+    plan = plan_allocation([c.open_claim(msg.booked_on) for c in rows], Money(ore=msg.amount_ore))
     remaining, due_total = plan.remainder.ore, plan.due.ore
     paid: list[str] = []
     invoice_ids: set[int] = set()
-    for pk, (fees, principal) in plan.per_claim().items():
+    for pk, amount in plan.waived:
+        _waive_late_fees(run, now, msg, message_id, state.claims[pk], amount)
+    covered_claims = plan.per_claim()
+    for pk, _ in plan.waived:
+        claim = state.claims[pk]
+        if pk not in covered_claims and claim.invoice_id is not None:
+            invoice_ids.add(claim.invoice_id)
+        if pk not in covered_claims:
+            _close_if_paid(run, now, claim)
+    for pk, (fees, principal) in covered_claims.items():
         claim = state.claims[pk]
         paid.append(claim.claim_id)
         if claim.invoice_id is not None:
@@ -296,7 +308,50 @@ def _cover(
                 leg="leg4",
             )
         )
-    if claim.balance == 0:
+    _close_if_paid(run, now, claim)
+
+
+def _waive_late_fees(
+    run: _Run, now: datetime, msg: PaymentReceived, message_id: str, claim: ClaimState, fees: Money
+) -> None:
+    """The payment settled what the claim owed on its day: the reminder fees and interest that
+    arose later are written off (rule ``paid_in_time``), never covered."""
+    reason = (
+        f"Betalt rettidigt {msg.booked_on.isoformat()} ({msg.payment_ref}): rykkergebyr og "
+        "renter efter betalingsdagen bortfalder"
+    )
+    run.postings.append(
+        Posting(
+            kind=PostingKind.WRITE_OFF,
+            amount=-fees,
+            effective_on=msg.booked_on,
+            booked_at=now,
+            message_id=message_id,
+            note=reason,
+            claim_pk=claim.pk,
+            municipality=claim.municipality,
+            fee_part=-fees,
+        )
+    )
+    claim.ledger.append((-fees.ore, -fees.ore))
+    run.write_offs.append(
+        {
+            "municipality": claim.municipality,
+            "claim_pk": claim.pk,
+            "amount_ore": fees.ore,
+            "rule": WriteOffRule.PAID_IN_TIME.value,
+            "reason": reason,
+            "by": "system",
+            "component": Component.FEES.value,
+            "effective_on": msg.booked_on,
+            "at": now,
+        }
+    )
+
+
+def _close_if_paid(run: _Run, now: datetime, claim: ClaimState) -> None:
+    """A claim that owes nothing any more is paid; the library hears ``ClaimClosed``."""
+    if claim.balance == 0 and claim.is_open:
         claim.status = ClaimStatus.PAID.value
         claim.changed = True
         run.coverage.append(

@@ -23,8 +23,10 @@ from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.allocation import OpenClaim, allocation_order
 from fbs_debitor.debtor.model.claims import ClaimStatus
-from fbs_debitor.debtor.model.ledger import principal_and_fees
+from fbs_debitor.debtor.model.ledger import FEE_KINDS, principal_and_fees
 from fbs_debitor.debtor.store.tables import accounts, claims, invoices, postings
+
+_FEE_KINDS = frozenset(k.value for k in FEE_KINDS)
 
 CHUNK = 900
 """Values per ``IN`` list (SQLite allows 32,766 bound values; PostgreSQL more)."""
@@ -45,6 +47,9 @@ class ClaimState:
     coverage_sequence: int
     ledger: list[tuple[int, int]] = field(default_factory=list)
     """(amount, fee part) in øre of each posting (``model.ledger.principal_and_fees``)."""
+    fees_charged: list[tuple[date, int]] = field(default_factory=list)
+    """(effective date, øre) of each reminder fee and interest posting (for :meth:`open_claim`:
+    which fees arose after a payment's day)."""
     changed: bool = False
     """Status or coverage sequence changed in this run (written back at the end)."""
 
@@ -69,15 +74,20 @@ class ClaimState:
         """What is left of its principal and of debtor's fees (``model.principal_and_fees``)."""
         return principal_and_fees(self.ledger)
 
-    def open_claim(self) -> OpenClaim:
-        """The claim as the allocation plan sees it."""
+    def open_claim(self, paid_on: date | None = None) -> OpenClaim:
+        """The claim as the allocation plan sees it for a payment made on ``paid_on`` (None:
+        no fee counts as late)."""
         principal, fees = principal_and_fees(self.ledger)
+        late = 0
+        if paid_on is not None:
+            late = sum(ore for on, ore in self.fees_charged if on > paid_on)
         return OpenClaim(
             claim=self.pk,
             principal=Money(ore=principal),
             fees=Money(ore=fees),
             due_date=self.due_date,
             created_on=self.created_on,
+            late_fees=Money(ore=min(late, max(fees, 0))),
         )
 
 
@@ -249,12 +259,21 @@ class AllocationState:
         pks = sorted(c.pk for c in new)
         for part in _chunks(pks):
             rows = self.conn.execute(
-                select(postings.c.claim_pk, postings.c.amount_ore, postings.c.fee_part_ore)
+                select(
+                    postings.c.claim_pk,
+                    postings.c.amount_ore,
+                    postings.c.fee_part_ore,
+                    postings.c.kind,
+                    postings.c.effective_on,
+                )
                 .where(postings.c.claim_pk.in_(part))
                 .order_by(postings.c.id)
             )
-            for pk, amount, fee_part in rows:
-                self.claims[int(pk)].ledger.append((int(amount), int(fee_part)))
+            for pk, amount, fee_part, kind, on in rows:
+                claim = self.claims[int(pk)]
+                claim.ledger.append((int(amount), int(fee_part)))
+                if kind in _FEE_KINDS:
+                    claim.fees_charged.append((on, int(amount)))
 
     def invoice_claims_many(self, invoice_ids: Sequence[int]) -> None:
         missing = [i for i in invoice_ids if i not in self._invoice_claims]
