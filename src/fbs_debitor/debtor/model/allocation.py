@@ -29,6 +29,8 @@ from enum import StrEnum
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.money import Money
 
+_ZERO = Money(0)
+
 
 class Component(StrEnum):
     """The parts of a claim a payment covers, in the order it covers them."""
@@ -64,7 +66,7 @@ class OpenClaim:
     fees: Money
     due_date: date | None
     created_on: date
-    late_fees: Money = Money(0)
+    late_fees: Money = _ZERO
 
     @property
     def balance(self) -> Money:
