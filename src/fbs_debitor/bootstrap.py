@@ -23,7 +23,7 @@ REGISTRARS: list[str] = [
     "fbs_debitor.payments.handlers",
 ]
 """Modules with ``register(router: Router, clock: Clock) -> None`` that subscribe a context's
-handlers; each context's scheduled jobs come from ``jobs(db, clock)`` if it has one."""
+handlers; each context's scheduled jobs come from ``jobs(db, clock, settings)`` if it has one."""
 
 
 @dataclass
@@ -112,5 +112,5 @@ def build_system(
         module.register(system.router, system.clock)
         jobs = getattr(module, "jobs", None)
         if jobs is not None:
-            system.scheduled.extend(jobs(system.db, system.clock))
+            system.scheduled.extend(jobs(system.db, system.clock, system.settings))
     return system

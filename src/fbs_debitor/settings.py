@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Literal, Self
+
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./fbs-debitor.db"
@@ -29,6 +32,36 @@ class Settings(BaseSettings):
 
     letter_dir: str = "letters"
     """Where the letter delivery job writes letters as PDF (``<kommunekode>/<letter id>.pdf``)."""
+
+    address_lookup: Literal["fake", "register"] = "fake"
+    """Where letters get the debtor's name and address: ``fake`` (invented, the same for the same
+    number: the demo and the tests) or ``register`` (the CPR and CVR registers over HTTP)."""
+
+    address_lookup_cpr_url: str = ""
+    """The CPR person look-up (``register``): POST, the CPR number in the body."""
+
+    address_lookup_cvr_url: str = ""
+    """The CVR register's search (``register``), e.g. Erhvervsstyrelsen's
+    ``http://distribution.virk.dk/cvr-permanent/virksomhed/_search``."""
+
+    address_lookup_username: str = ""
+    """Basic authentication towards both registers (none if empty)."""
+
+    address_lookup_password: SecretStr = SecretStr("")
+
+    address_lookup_timeout_s: float = 5.0
+    """How long one look-up may take before the letter waits and is tried again."""
+
+    @model_validator(mode="after")
+    def _registers_have_urls(self) -> Self:
+        if self.address_lookup == "register" and not (
+            self.address_lookup_cpr_url and self.address_lookup_cvr_url
+        ):
+            raise ValueError(
+                "FBS_DEBITOR_ADDRESS_LOOKUP=register needs FBS_DEBITOR_ADDRESS_LOOKUP_CPR_URL "
+                "and FBS_DEBITOR_ADDRESS_LOOKUP_CVR_URL"
+            )
+        return self
 
     log_level: str = "INFO"
     log_json: bool = True

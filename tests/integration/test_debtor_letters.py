@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from fbs_debitor.core.fik import validate_payment_id
 from fbs_debitor.debtor import handlers
+from fbs_debitor.debtor.adapters.address.fake import FakeAddressLookup
 from fbs_debitor.debtor.service.invoicing import InvoicingResult
 from fbs_debitor.debtor.service.letters import deliver_letters
 from tests.integration.debtor_billing_support import (
@@ -78,14 +79,15 @@ def test_the_delivery_job_renders_pending_letters_into_the_folder(
     desk.register("fee-1", 12500)
     desk.register("fee-2", 4500)
     desk.dun(date(2026, 3, 30))
-    assert deliver_letters(desk.system.db, desk.clock, tmp_path, batch=3) == 4
+    lookup = FakeAddressLookup()
+    assert deliver_letters(desk.system.db, desk.clock, tmp_path, lookup=lookup, batch=3) == 4
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.pdf"))
     letters = staff.get(f"/api/v1/{K}/letters", headers=auth()).json()["letters"]
     assert files == sorted(f"{K}/{x['id']}.pdf" for x in letters)
     assert {x["status"] for x in letters} == {"delivered"}
     assert all(x["delivered_at"] is not None for x in letters)
     assert "45,00 kr." in pdf_text((tmp_path / K / f"{letters[-1]['id'] + 1}.pdf").read_bytes())
-    assert deliver_letters(desk.system.db, desk.clock, tmp_path) == 0  # nothing pending
+    assert deliver_letters(desk.system.db, desk.clock, tmp_path, lookup=lookup) == 0  # none left
 
 
 def test_the_debtor_account_shows_invoices_reminders_letters_and_agreement(

@@ -39,7 +39,7 @@ def test_migrations_build_the_schema_of_the_models(empty_database: Database) -> 
 def test_the_fee_part_of_existing_postings_is_filled_by_the_old_replay(
     empty_database: Database,
 ) -> None:
-    """0012 fills ``fee_part_ore`` of every existing posting so that no balance or component
+    """0008 fills ``fee_part_ore`` of every existing posting so that no balance or component
     changes: payments took fees first, write-offs the principal first, a reversal gave back to
     the principal (the rule until then). Worked out by hand: charge 125 kr., fee 100 kr., a
     payment of 150 kr. (100 fees + 50 principal), a write-off of 50 kr. (principal), its

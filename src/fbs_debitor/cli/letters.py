@@ -23,12 +23,15 @@ def letters_deliver(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
     limit: Annotated[int | None, typer.Option(help="Deliver at most this many.")] = None,
 ) -> None:
-    """Render every pending letter as PDF into the folder and mark it delivered."""
+    """Render every pending letter as PDF into the folder, addressed by the address look-up
+    (FBS_DEBITOR_ADDRESS_LOOKUP), and mark it delivered; a letter without an address waits."""
     from pathlib import Path
 
+    from fbs_debitor.debtor.adapters.address.configured import configured_lookup
     from fbs_debitor.debtor.service.letters import deliver_letters
 
     system = open_system(database)
     folder = Path(out or system.settings.letter_dir)
-    n = deliver_letters(system.db, system.clock, folder, limit=limit)
+    lookup = configured_lookup(system.settings, system.clock)
+    n = deliver_letters(system.db, system.clock, folder, lookup=lookup, limit=limit)
     console.print(f"delivered {n} letter(s) to {folder}", highlight=False)

@@ -1,4 +1,5 @@
-"""What a context's HTTP routes need of the request: the wired system's database and clock.
+"""What a context's HTTP routes need of the request: the wired system's database, clock and
+settings.
 
 The web layer (``fbs_debitor.web``) puts the wired system on ``app.state``; the contexts may not
 import it (nor ``bootstrap``), so they see it through this protocol.
@@ -12,6 +13,7 @@ from starlette.requests import Request
 
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
+from fbs_debitor.settings import Settings
 
 
 class RequestSystem(Protocol):
@@ -22,6 +24,9 @@ class RequestSystem(Protocol):
 
     @property
     def clock(self) -> Clock: ...
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 def request_system(request: Request) -> RequestSystem:

@@ -25,6 +25,7 @@ from fbs_debitor.contracts.registration import BY_TYPE, REGISTRATION_MESSAGES
 from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
+from fbs_debitor.debtor.adapters.address.configured import configured_lookup
 from fbs_debitor.debtor.service import allocation, intake, unmatched
 from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
 from fbs_debitor.debtor.service.dunning import DunningResult, run_dunning
@@ -171,13 +172,22 @@ def dunning_job(db: Database, clock: Clock) -> list[DunningResult]:
     return results
 
 
-def jobs(db: Database, clock: Clock) -> list[tuple[str, float, Callable[[], object]]]:
-    """The debtor's scheduled jobs: (name, interval in seconds, job)."""
-    letter_dir = Path(Settings().letter_dir)
+def jobs(
+    db: Database, clock: Clock, settings: Settings | None = None
+) -> list[tuple[str, float, Callable[[], object]]]:
+    """The debtor's scheduled jobs: (name, interval in seconds, job). The letters go to
+    ``settings.letter_dir``, addressed by the look-up ``settings.address_lookup`` chooses."""
+    settings = settings or Settings()
+    letter_dir = Path(settings.letter_dir)
+    lookup = configured_lookup(settings, clock)
     return [
         ("invoicing", 3600.0, lambda: invoicing_job(db, clock)),
         ("dunning", 3600.0, lambda: dunning_job(db, clock)),
         # at most LETTERS_PER_TICK a minute, so a large run's letters drain over the following
         # ticks instead of one endless call
-        ("letters", 60.0, lambda: deliver_letters(db, clock, letter_dir, limit=LETTERS_PER_TICK)),
+        (
+            "letters",
+            60.0,
+            lambda: deliver_letters(db, clock, letter_dir, lookup=lookup, limit=LETTERS_PER_TICK),
+        ),
     ]

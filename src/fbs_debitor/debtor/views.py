@@ -298,6 +298,8 @@ def _summary(row: Any) -> dict[str, Any]:
         "total": Money(ore=total).to_json_str(),
         "status": row.status,
         "delivered_at": row.delivered_at,
+        "hold_reason": row.hold_reason,
+        "next_attempt_at": row.next_attempt_at,
         "pdf": f"/api/v1/{row.municipality}/letters/{int(row.id)}.pdf",
     }
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fbs_debitor.core.money import format_dkk
+from fbs_debitor.debtor.model.addresses import Recipient
 from fbs_debitor.debtor.model.letters import Letter, danish_date
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -27,14 +28,27 @@ def _env() -> Environment:
     return env
 
 
-def render_html(letter: Letter) -> str:
-    return _env().get_template("letter.html").render(letter=letter)
+def render_html(
+    letter: Letter, recipient: Recipient | None = None, *, address_note: str = ""
+) -> str:
+    """The letter as HTML. ``recipient`` fills the envelope window (name and address, or the
+    name only under address protection); without one the window shows the masked debtor number
+    and "Adresse mangler" with ``address_note``: a preview for staff, never a letter that leaves
+    (the delivery job holds a letter without an address, decision 0013)."""
+    return (
+        _env()
+        .get_template("letter.html")
+        .render(letter=letter, recipient=recipient, address_note=address_note)
+    )
 
 
-def render_pdf(letter: Letter) -> bytes:
-    """The letter as PDF (A4)."""
+def render_pdf(
+    letter: Letter, recipient: Recipient | None = None, *, address_note: str = ""
+) -> bytes:
+    """The letter as PDF (A4); the arguments as :func:`render_html`'s."""
     from weasyprint import HTML
 
-    pdf = HTML(string=render_html(letter), base_url=str(TEMPLATES)).write_pdf()
+    html = render_html(letter, recipient, address_note=address_note)
+    pdf = HTML(string=html, base_url=str(TEMPLATES)).write_pdf()
     assert pdf is not None
     return bytes(pdf)

@@ -22,6 +22,7 @@ from fbs_debitor.core.http import request_system
 from fbs_debitor.core.money import Money
 from fbs_debitor.core.text import MultiLine, SingleLine
 from fbs_debitor.debtor import guard, views
+from fbs_debitor.debtor.adapters.address.configured import configured_lookup
 from fbs_debitor.debtor.model.allocation import Component
 from fbs_debitor.debtor.service.agreements import account_for, mark_deceased, set_payment_agreement
 from fbs_debitor.debtor.service.credit import available_credit, refund
@@ -108,9 +109,12 @@ def get_letters(
 def get_letter_pdf(
     kommunekode: str, letter_id: Annotated[int, Path(ge=1, le=_MAX_ID)], request: Request
 ) -> Response:
-    """One letter rendered as PDF now, with its FIK payment slip."""
-    with request_system(request).db.connect() as conn:
-        pdf = letter_pdf(conn, kommunekode, letter_id)
+    """One letter rendered as PDF now, with its FIK payment slip, addressed as the register has
+    the debtor now (without an address, the window says why)."""
+    system = request_system(request)
+    lookup = configured_lookup(system.settings, system.clock)
+    with system.db.connect() as conn:
+        pdf = letter_pdf(conn, kommunekode, letter_id, lookup)
     return Response(
         pdf,
         media_type="application/pdf",

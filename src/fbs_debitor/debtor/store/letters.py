@@ -1,5 +1,7 @@
 """The letter outbox: invoices and reminders as rows (cheap, in the transaction that makes them),
 delivered later as PDFs (Digital Post in reality; a folder here) and readable over HTTP.
+A row names its debtor only through its account; the name and address are looked up when the
+letter is rendered (decision 0013).
 
 A row holds the :class:`~fbs_debitor.debtor.model.letters.Letter` as JSON (``letter_data``): plain
 values, dates as ISO text, amounts as øre. Making the row never renders anything; the delivery
@@ -23,7 +25,7 @@ from sqlalchemy import Connection, select
 from fbs_debitor.core.errors import NotFoundError
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.letters import Letter, LetterLine
-from fbs_debitor.debtor.store.tables import letters
+from fbs_debitor.debtor.store.tables import accounts, letters
 
 PENDING = "pending"
 DELIVERED = "delivered"
@@ -112,13 +114,16 @@ def encode_letter(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def load_letter(conn: Connection, municipality: str, letter_id: int) -> Letter:
-    """The letter with this id in this municipality; NotFoundError otherwise."""
-    data = conn.execute(
-        select(letters.c.data).where(
-            letters.c.municipality == municipality, letters.c.id == letter_id
-        )
-    ).scalar()
-    if data is None:
+def load_letter_and_debtor(
+    conn: Connection, municipality: str, letter_id: int
+) -> tuple[Letter, str, str]:
+    """The letter with this id in this municipality and its debtor (id type and number, from the
+    account: the letter row holds no address, decision 0013); NotFoundError otherwise."""
+    row = conn.execute(
+        select(letters.c.data, accounts.c.id_type, accounts.c.debtor_id)
+        .join(accounts, accounts.c.id == letters.c.account_id)
+        .where(letters.c.municipality == municipality, letters.c.id == letter_id)
+    ).first()
+    if row is None:
         raise NotFoundError(f"no letter {letter_id} in this municipality", code="unknown-letter")
-    return letter_from_data(json.loads(data))
+    return letter_from_data(json.loads(row.data)), row.id_type, row.debtor_id

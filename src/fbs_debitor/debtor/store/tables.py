@@ -117,6 +117,9 @@ letters = Table(
     Column("delivered_at", UtcDateTime, nullable=True),
     Column("path", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # a pending letter whose address look-up failed or found none: why, and when to try again
+    Column("hold_reason", Text, nullable=True),
+    Column("next_attempt_at", UtcDateTime, nullable=True),
 )
 Index("ix_debtor_letter_pending", letters.c.status, letters.c.id)
 Index("ix_debtor_letter_account", letters.c.account_id)

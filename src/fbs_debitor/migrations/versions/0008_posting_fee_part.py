@@ -11,7 +11,7 @@ Existing rows are filled by the replay that was the rule until now (payments tak
 interest first; write-offs and cancellations the principal first; a reversal gave back to the
 principal), so no balance or component changes.
 
-Revision ID: 0012
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-28 23:00:00
 """
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
