@@ -11,8 +11,10 @@ The age comes from the CPR number's birth date (``core.ids.Cpr.birth_date``: DDM
 century from the 7th digit; a CPR failing modulus 11 is still a CPR) on the day of the message
 (its ``occurred_at`` as a Copenhagen date), never on the system's date. A person is 18 from the
 18th birthday on; one born on 29 February is 18 from 1 March in a year without that day.
-Why debtor judges the debtor's own age (and needs no new field in the contract) is in
-``docs/operations.md`` ("Minors").
+Debtor judges the age of the debtor it is given, not of the patron: the library names the
+guardian as debtor when there is one, and no one under 18 can be liable in a guardian's place
+either, so ``ClaimRegistered.v1`` needs no new field (``docs/operations.md``, "Money that waits
+for a person").
 """
 
 from __future__ import annotations
