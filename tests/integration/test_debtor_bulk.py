@@ -49,6 +49,7 @@ def batch() -> list[Incoming]:
         reg("g", "2110625629"),
         ClaimCancelled(municipality="101", occurred_at=T0, claim_id="g"),
         reg("h", "1501729995"),
+        reg("m", "1506104123"),  # 15 years old on 2 March 2026: held, "guardian required"
     ]
     return [Incoming(m, f"m-{i}", None, 1) for i, m in enumerate(messages)]
 
@@ -128,8 +129,15 @@ def test_bulk_equals_one_by_one(system: System) -> None:
     assert bulk_outcomes == single_outcomes
     assert bulk_state == single_state
     accepted = [o.claim_id for o in bulk_outcomes if o.accepted]
-    assert accepted == ["a", "b", "c", "d", "a", "g", "g", "h"]
-    assert len(single_state["accounts"]) == 4
+    assert accepted == ["a", "b", "c", "d", "a", "g", "g", "h", "m"]
+    assert len(single_state["accounts"]) == 5
+    debtor, status, balance, _, events = bulk_state["claims"]["m"]
+    assert (debtor, status, balance, events) == (
+        "150610-XXXX",
+        "held",
+        2000,
+        [("registered", "m-14"), ("held", "m-14")],
+    )
 
 
 def test_bulk_with_nothing(system: System) -> None:

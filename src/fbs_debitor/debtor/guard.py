@@ -229,7 +229,7 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
     Checked: every claim has its charge posting; a cancelled, paid or written-off claim stands at
     zero; no claim stands below zero; every posting has the sign its kind demands, a reversal
     names a posting of the opposite sign and nothing else names one; postings and accounts belong
-    to the claim's municipality; and the checks of invoicing and dunning
+    to the claim's municipality; a held claim is on no invoice; and the checks of invoicing and dunning
     (:func:`~fbs_debitor.debtor.guard.check_billing`: reminder fees and interest with
     their postings, write-offs with their reasons, invoices of the right debtor).
     """
@@ -312,4 +312,13 @@ def check_ledger(conn: Connection, municipality: str | None = None) -> list[str]
         )
     ):
         problems.append(f"{m}/{cid}: claim on another municipality's account")
+
+    for m, cid in conn.execute(
+        scoped(
+            select(claims.c.municipality, claims.c.claim_id).where(
+                claims.c.status == ClaimStatus.HELD.value, claims.c.invoice_id.is_not(None)
+            )
+        )
+    ):
+        problems.append(f"{m}/{cid}: held claim on an invoice")
     return problems + check_billing(conn, municipality)

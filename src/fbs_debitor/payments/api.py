@@ -1,6 +1,7 @@
 """HTTP for the payment channels (thin: the work is in ``bank``, ``register`` and ``service``).
 
-* ``register_router`` (role ``cash-register``): the till looks up payable invoices and pays them;
+* ``register_router`` (role ``cash-register``): the till looks up payable invoices and pays them,
+  by card (exact) or in cash (rounded to 50 øre; decision 0014), and reads its day's payments;
 * ``bank_router`` (roles ``debtor-staff``, ``integration``): bank files in, bank entries out.
 
 Amounts in requests: ``amount`` as text in kroner ("12,50") or ``amount_ore`` as an integer, at
@@ -11,6 +12,7 @@ Authentication and the municipality check happen where the routers are mounted.
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.http import request_system
 from fbs_debitor.core.money import Money
-from fbs_debitor.payments.model import clean_text
+from fbs_debitor.payments.model import Tender, cash_rounded, clean_text
 from fbs_debitor.payments.service import bank, invoices, register
 
 register_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["cash register"])
@@ -44,8 +46,15 @@ class PaymentIn(BaseModel):
     claim_ids: list[str] = Field(
         default_factory=list, description="Some of the chosen invoices' claims (empty: all)"
     )
-    amount: str | None = Field(None, description='Kroner as text: "12,50"; default: all due')
+    amount: str | None = Field(
+        None, description='Kroner as text: "12,50"; what the payment settles; default: all due'
+    )
     amount_ore: StrictInt | None = Field(None, description="Øre as an integer: 1250")
+    tender: Tender = Field(
+        Tender.CARD,
+        description="card (to the øre; the default) or cash (the amount rounded to 50 øre is "
+        "taken, the difference is the till's rounding line)",
+    )
 
     def money(self) -> Money | None:
         if self.amount is not None and self.amount_ore is not None:
@@ -86,16 +95,20 @@ def get_payable(
         str | None, Query(description="FIK payment ID from the slip (required for a CPR)")
     ] = None,
 ) -> dict[str, Any]:
-    """The debtor's payable invoices (from the channels' copy), oldest due date first."""
+    """The debtor's payable invoices (from the channels' copy), oldest due date first, with the
+    sum due to the øre (card) and rounded to 50 øre (cash)."""
     system = request_system(request)
     with system.db.connect() as conn:
         payable = invoices.payable_for_debtor(conn, system.clock, kommunekode, debtor, payment_id)
     total = Money(sum(i["amount_due_ore"] for i in payable))
+    cash = cash_rounded(total)
     return {
         "debtor": invoices.masked_debtor(debtor)[0],
         "invoices": payable,
         "total_due_ore": total.ore,
         "total_due": str(total),
+        "total_due_cash_ore": cash.ore,
+        "total_due_cash": str(cash),
     }
 
 
@@ -107,7 +120,8 @@ def post_payment(
     response: Response,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> dict[str, Any]:
-    """Pay chosen invoices at the till; the same receipt again answers the same payment."""
+    """Pay chosen invoices at the till, by card (exact) or in cash (rounded to 50 øre, the
+    difference on the till's rounding line); the same receipt again answers the same payment."""
     system = request_system(request)
     payment = register.RegisterPayment(
         receipt=_receipt(body, idempotency_key),
@@ -116,12 +130,26 @@ def post_payment(
         payment_ids=tuple(body.payment_ids),
         claim_ids=tuple(body.claim_ids),
         amount=body.money(),
+        tender=body.tender,
     )
     with system.db.begin() as conn:
         answer = register.pay_at_register(conn, system.clock, kommunekode, payment)
     if answer["replayed"]:
         response.headers["Idempotent-Replayed"] = "true"
     return answer
+
+
+@register_router.get("/register-payments")
+def get_register_day(
+    kommunekode: str,
+    request: Request,
+    on: Annotated[date | None, Query(description="The booking day; default today")] = None,
+) -> dict[str, Any]:
+    """The till's payments of a day with the totals settled, taken in cash and rounded (the
+    rounding lines, for the municipality's rounding account)."""
+    system = request_system(request)
+    with system.db.connect() as conn:
+        return register.day_report(conn, kommunekode, on or system.clock.today())
 
 
 # -- bank files ----------------------------------------------------------------------------------

@@ -78,6 +78,28 @@ def clean_payment_id(value: str) -> str:
     return compact
 
 
+class Tender(StrEnum):
+    """How the citizen pays at the till. ``card`` (card, MobilePay: the default, paid to the
+    øre, as the till always did) or ``cash`` (rounded to 50 øre, :func:`cash_rounded`)."""
+
+    CARD = "card"
+    CASH = "cash"
+
+
+CASH_STEP_ORE = 50
+"""The smallest coin since the 25-øre coin went out on 1 October 2008 (Danmarks Nationalbank)."""
+
+
+def cash_rounded(amount: Money) -> Money:
+    """``amount`` as it is paid in cash: to the nearest 50 øre, the Danish rule
+    ("afrundingsreglen", decision 0014): 1-24 øre down to 0, 25-74 to 50, 75-99 up to the next
+    krone. Only for amounts of 0 or more (the till takes money; it gives none back here)."""
+    if amount.is_negative():
+        raise ValueError(f"cash rounding of a negative amount {amount}")
+    whole, rest = divmod(amount.ore, CASH_STEP_ORE)
+    return Money((whole + (1 if rest >= CASH_STEP_ORE // 2 else 0)) * CASH_STEP_ORE)
+
+
 class EntryState(StrEnum):
     MATCHED = "matched"
     PARTLY_MATCHED = "partly_matched"

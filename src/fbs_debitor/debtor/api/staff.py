@@ -1,7 +1,7 @@
 """HTTP of the debtor system for its staff.
 
 ``router`` (``/api/v1/{kommunekode}``): a debtor's account and one claim (CPR masked),
-the ledger guard; the debtor rules (``GET/PUT /debtor-rules``), the letters (list and PDF), a
+the ledger guard, the held claims (``GET /held-claims``: a minor's claims waiting for a guardian); the debtor rules (``GET/PUT /debtor-rules``), the letters (list and PDF), a
 payment agreement and the deceased flag of a debtor, write-off by hand, and the refund of a
 debtor's credit (``POST /debtors/{debtor_id}/refunds``; not for the ``ops`` role).
 
@@ -26,6 +26,7 @@ from fbs_debitor.debtor.adapters.address.configured import configured_lookup
 from fbs_debitor.debtor.model.allocation import Component
 from fbs_debitor.debtor.service.agreements import account_for, mark_deceased, set_payment_agreement
 from fbs_debitor.debtor.service.credit import available_credit, refund
+from fbs_debitor.debtor.service.holds import list_held_claims
 from fbs_debitor.debtor.service.letters import letter_pdf
 from fbs_debitor.debtor.service.rules import get_rules, put_rules, rules_document
 from fbs_debitor.debtor.service.writeoff import write_off_by_hand
@@ -63,6 +64,19 @@ def get_ledger_check(kommunekode: str, request: Request) -> dict[str, Any]:
 
 _MAX_ID = 2**63 - 1
 """The largest BIGINT: ids and amounts beyond it are refused (422) before they reach the database."""
+
+
+@router.get("/held-claims")
+def get_held_claims(
+    kommunekode: str,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=_MAX_ID)] = 0,
+) -> dict[str, Any]:
+    """Claims debtor holds and does not invoice, oldest first, with the reason ("guardian
+    required": the debtor is under 18); the debtor masked."""
+    with request_system(request).db.connect() as conn:
+        return {"claims": list_held_claims(conn, kommunekode, limit=limit, offset=offset)}
 
 
 @router.get("/debtor-rules")

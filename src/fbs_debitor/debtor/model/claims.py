@@ -69,11 +69,15 @@ class IdType(StrEnum):
 
 
 class ClaimStatus(StrEnum):
-    """Where a claim stands. Intake reaches ``open`` and ``cancelled``; the others belong to
-    invoicing, allocation, write-off and collection."""
+    """Where a claim stands. Intake reaches ``open``, ``held`` and ``cancelled``; the others
+    belong to invoicing, allocation, write-off and collection."""
 
     OPEN = "open"
     """Registered, something may still be owed; regulations are accepted."""
+    HELD = "held"
+    """Registered but not to be collected yet: its debtor is a person under 18 (the reason is its
+    last ``held`` event). Not invoiced, reminded, paid from credit or written off by a rule;
+    regulations and debtor changes are accepted, and a debtor of age makes it ``open``."""
     PAID = "paid"
     """Fully covered by payments."""
     CANCELLED = "cancelled"
@@ -94,6 +98,10 @@ class EventKind(StrEnum):
     """The claim moved to another debtor account; detail holds old and new debtor, masked."""
     CANCELLED = "cancelled"
     """The claim was cancelled; detail holds the library's reason."""
+    HELD = "held"
+    """The claim was held; detail holds ``reason`` ("guardian required") and ``text``."""
+    RELEASED = "released"
+    """A held claim became open (its debtor is now of age); detail holds the debtor, masked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,8 +335,9 @@ def claim_exists(claim_id: str) -> ValidationError:
 
 
 def require_open(status: ClaimStatus, claim_id: str) -> None:
-    """Raise unless the claim takes regulations: ``claim-cancelled`` or ``claim-not-open``."""
-    if status is ClaimStatus.OPEN:
+    """Raise unless the claim takes regulations (it is open or held): ``claim-cancelled`` or
+    ``claim-not-open``."""
+    if status in (ClaimStatus.OPEN, ClaimStatus.HELD):
         return
     if status is ClaimStatus.CANCELLED:
         raise ValidationError(

@@ -9,7 +9,8 @@ answers go out after the whole batch (they are unordered anyway). In immediate i
 run's invoices, letters and InvoiceIssued messages are written set-based too (one statement per
 table), before the claims, whose rows then carry their invoice id; the claims of accounts with
 credit are invoiced after they are inserted, once the credit paid what it can
-(:func:`~fbs_debitor.debtor.service.invoicing.invoice_after_credit`).
+(:func:`~fbs_debitor.debtor.service.invoicing.invoice_after_credit`). A claim whose debtor is a
+minor is inserted ``held``, with its ``held`` event, and not invoiced, as on the single path.
 """
 
 from __future__ import annotations
@@ -21,17 +22,20 @@ from typing import NamedTuple
 from sqlalchemy import Connection
 
 from fbs_debitor.contracts.registration import ClaimKind, ClaimMessage, ClaimRegistered
-from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.clock import Clock, business_date
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import (
+    ClaimStatus,
+    EventKind,
     Outcome,
     accepted,
     check_registration,
     claim_exists,
     refused,
 )
+from fbs_debitor.debtor.model.minors import needs_guardian
 from fbs_debitor.debtor.service import intake
 from fbs_debitor.debtor.service.invoicing import (
     NewClaim,
@@ -86,6 +90,8 @@ class _Planned(NamedTuple):
     message: ClaimRegistered
     debtor: Cpr | Cvr
     kind: ClaimKind
+    held: bool
+    """The debtor is a minor: the claim is held, not invoiced (``model.minors``)."""
 
 
 def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[Outcome]:
@@ -102,7 +108,8 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
         except ValidationError as error:
             checked.append((item, error))
             continue
-        checked.append(_Planned(item, message, debtor, kind))
+        held = needs_guardian(debtor, business_date(message.occurred_at))
+        checked.append(_Planned(item, message, debtor, kind, held))
     planned = [p for p in checked if isinstance(p, _Planned)]
     existing = registrations.existing_claims(
         conn, {(p.message.municipality, p.message.claim_id) for p in planned}
@@ -156,6 +163,7 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
                 p.kind,
             )
             for p in creating
+            if not p.held
         ],
     )
     wall = wall_now()
@@ -172,6 +180,7 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
                 else max(0, (wall - p.item.enqueued_at) // _ONE_MS),
                 sequence=p.item.sequence,
                 invoice_id=invoiced.invoice_ids.get((p.message.municipality, p.message.claim_id)),
+                status=ClaimStatus.HELD if p.held else ClaimStatus.OPEN,
             )
             for p in creating
         ],
@@ -188,6 +197,19 @@ def _register_run(conn: Connection, clock: Clock, run: list[Incoming]) -> list[O
             for p in creating
         ],
     )
+    for p in creating:
+        if p.held:  # rare: one event row each
+            ledger.insert_event(
+                conn,
+                {
+                    "municipality": p.message.municipality,
+                    "claim_pk": claim_pks[(p.message.municipality, p.message.claim_id)],
+                    "kind": EventKind.HELD.value,
+                    "at": now,
+                    "message_id": p.item.message_id,
+                    "detail": intake.held_detail(),
+                },
+            )
     ledger.insert_rejections(conn, rejections, now)
     if invoiced.after_credit:  # accounts with credit: it pays first, the invoices the rest
         invoice_after_credit(conn, clock, invoiced.after_credit)

@@ -21,6 +21,12 @@ and a claim that moves to another debtor leaves its invoice for one to the new d
 is paid from the credit first and invoiced for what is left
 (:func:`~fbs_debitor.debtor.service.invoicing.invoice_after_credit`).
 
+Minors (:mod:`fbs_debitor.debtor.model.minors`): a claim whose debtor is a person under 18 on the
+message's date is registered ``held`` ("guardian required"): never invoiced, reminded or paid
+from credit, its ledger kept. A ``ClaimDebtorChanged`` to a person of age releases it onto the
+normal path; one to a minor holds an open claim. Staff list the held claims
+(:mod:`fbs_debitor.debtor.service.holds`).
+
 Ordering: the worker applies the messages of one claim in their sequence order. A refused
 ClaimRegistered leaves no claim, so a corrected ClaimRegistered with a later sequence is accepted.
 """
@@ -65,9 +71,15 @@ from fbs_debitor.debtor.model.claims import (
     require_positive,
 )
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
+from fbs_debitor.debtor.model.minors import (
+    GUARDIAN_REQUIRED,
+    GUARDIAN_REQUIRED_TEXT,
+    needs_guardian,
+)
 from fbs_debitor.debtor.model.regulation import plan_cancellation, plan_write_down
 from fbs_debitor.debtor.service.invoicing import (
     NewClaim,
+    RegistrationInvoices,
     invoice_after_credit,
     invoice_on_registration,
     reinvoice_moved_claim,
@@ -217,9 +229,12 @@ def _register(
         account_id = ledger.insert_account(
             conn, msg.municipality, msg.debtor.id_type, debtor.value, now
         )
-    new = NewClaim(msg, account_id, msg.debtor.id_type, debtor.value, kind)
-    invoiced = invoice_on_registration(conn, clock, [new])  # immediate mode only
-    ledger.insert_registered_claim(
+    held = needs_guardian(debtor, business_date(msg.occurred_at))
+    invoiced = RegistrationInvoices({})
+    if not held:  # a minor's claim is never invoiced: it waits for a guardian
+        new = NewClaim(msg, account_id, msg.debtor.id_type, debtor.value, kind)
+        invoiced = invoice_on_registration(conn, clock, [new])  # immediate mode only
+    claim_pk = ledger.insert_registered_claim(
         conn,
         msg,
         account_id=account_id,
@@ -229,7 +244,10 @@ def _register(
         sequence=sequence,
         message_id=message_id,
         invoice_id=invoiced.invoice_ids.get((msg.municipality, msg.claim_id)),
+        status=ClaimStatus.HELD if held else ClaimStatus.OPEN,
     )
+    if held:
+        _event(conn, clock, msg, claim_pk, EventKind.HELD, message_id, held_detail())
     if invoiced.after_credit:  # the account has credit: it pays first, the invoice the rest
         invoice_after_credit(conn, clock, invoiced.after_credit)
     return accepted(msg, message_id, amount)
@@ -318,11 +336,17 @@ def _cancel(
 def _change_debtor(
     conn: Connection, clock: Clock, msg: ClaimDebtorChanged, message_id: str, sequence: int | None
 ) -> Outcome:
-    """Move the claim to the account of the new debtor (opened if missing)."""
+    """Move the claim to the account of the new debtor (opened if missing).
+
+    The new debtor's age decides whether it is collected: a claim moved to a person under 18 is
+    held (it leaves its invoice and gets no new one); a held claim whose debtor (a guardian, or
+    the patron come of age) is of age is released, and invoiced on the normal path: at once in
+    immediate mode, by the next collection in collected mode."""
     try:
         debtor = parse_debtor(msg.debtor.id_type, msg.debtor.id)
         state = _existing(conn, msg)
-        require_open(ClaimStatus(state.status), msg.claim_id)
+        status = ClaimStatus(state.status)
+        require_open(status, msg.claim_id)
     except ValidationError as refusal:
         return _refuse(conn, clock, msg, message_id, refusal)
     account_id = ledger.find_account_id(conn, msg.municipality, debtor.value)
@@ -330,18 +354,37 @@ def _change_debtor(
         account_id = ledger.insert_account(
             conn, msg.municipality, msg.debtor.id_type, debtor.value, clock.now()
         )
-    if account_id != state.account_id:
-        _touch(conn, state.id, sequence, account_id=account_id)
+    moved = account_id != state.account_id
+    minor = needs_guardian(debtor, business_date(msg.occurred_at))
+    new_debtor = mask_debtor_id(msg.debtor.id_type, debtor.value)
+    if minor and status is ClaimStatus.OPEN:
+        _touch(
+            conn, state.id, sequence, account_id=account_id, status=ClaimStatus.HELD, uninvoice=True
+        )
+        _event(conn, clock, msg, state.id, EventKind.HELD, message_id, held_detail())
+    elif not minor and status is ClaimStatus.HELD:
+        _touch(conn, state.id, sequence, account_id=account_id, status=ClaimStatus.OPEN)
+        _event(conn, clock, msg, state.id, EventKind.RELEASED, message_id, {"debtor": new_debtor})
         reinvoice_moved_claim(conn, clock, msg.municipality, state.id)
+    elif moved:
+        _touch(conn, state.id, sequence, account_id=account_id)
+        if status is ClaimStatus.OPEN:
+            reinvoice_moved_claim(conn, clock, msg.municipality, state.id)
+    else:
+        _touch(conn, state.id, sequence)  # the same debtor again: nothing to move
+    if moved:
         detail = {
             "old_debtor": mask_debtor_id(state.id_type, state.debtor_id),
-            "new_debtor": mask_debtor_id(msg.debtor.id_type, debtor.value),
+            "new_debtor": new_debtor,
             "reason": mask_cprs_in_text(msg.reason),
         }
         _event(conn, clock, msg, state.id, EventKind.DEBTOR_CHANGED, message_id, detail)
-    else:
-        _touch(conn, state.id, sequence)  # the same debtor again: nothing to move
     return accepted(msg, message_id, Money(ore=int(state.balance_ore)))
+
+
+def held_detail() -> dict[str, str]:
+    """The detail of a ``held`` event: why the claim waits (a minor's claim, for a guardian)."""
+    return {"reason": GUARDIAN_REQUIRED, "text": GUARDIAN_REQUIRED_TEXT}
 
 
 # -- small writers --------------------------------------------------------------------------------
@@ -383,9 +426,11 @@ def _touch(
     *,
     status: ClaimStatus | None = None,
     account_id: int | None = None,
+    uninvoice: bool = False,
 ) -> None:
-    """Update the claim row: the last applied sequence, and a new status or account if given."""
-    values: dict[str, Any] = {}
+    """Update the claim row: the last applied sequence, and a new status or account if given;
+    ``uninvoice``: the claim leaves its invoice."""
+    values: dict[str, Any] = {"invoice_id": None} if uninvoice else {}
     if sequence is not None:
         values["last_applied_sequence"] = sequence
     if status is not None:

@@ -284,9 +284,11 @@ def claim_row(
     leg1_ms: int | None,
     sequence: int | None,
     invoice_id: int | None = None,
+    status: ClaimStatus = ClaimStatus.OPEN,
 ) -> dict[str, Any]:
-    """The ``debtor_claim`` row (without ``id``) of a new open claim from its registration
-    (``invoice_id``: the invoice immediate mode issued for it, if any)."""
+    """The ``debtor_claim`` row (without ``id``) of a new claim from its registration
+    (``invoice_id``: the invoice immediate mode issued for it, if any; ``status``: open, or
+    held when its debtor is a minor)."""
     return {
         "municipality": msg.municipality,
         "claim_id": msg.claim_id,
@@ -301,7 +303,7 @@ def claim_row(
         "acknowledged": msg.acknowledged,
         "materials": json.dumps([m.model_dump() for m in msg.materials], ensure_ascii=False),
         "invoice_text": msg.invoice_text,
-        "status": ClaimStatus.OPEN.value,
+        "status": status.value,
         "registered_at": registered_at,
         "leg1_ms": leg1_ms,
         "last_applied_sequence": sequence,
@@ -337,9 +339,10 @@ def insert_registered_claim(
     sequence: int | None,
     message_id: str,
     invoice_id: int | None = None,
+    status: ClaimStatus = ClaimStatus.OPEN,
 ) -> int:
-    """Insert a new open claim from its registration and its charge posting; returns the
-    claim's database id."""
+    """Insert a new claim (open, or held) from its registration and its charge posting;
+    returns the claim's database id."""
     row = claim_row(
         msg,
         account_id=account_id,
@@ -348,6 +351,7 @@ def insert_registered_claim(
         leg1_ms=leg1_ms,
         sequence=sequence,
         invoice_id=invoice_id,
+        status=status,
     )
     pk = conn.execute(INSERT_CLAIM, row).inserted_primary_key
     assert pk is not None

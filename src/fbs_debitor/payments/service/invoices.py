@@ -28,7 +28,7 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import NotFoundError, ValidationError
 from fbs_debitor.core.ids import Cpr, parse_debtor_id
 from fbs_debitor.core.money import Money
-from fbs_debitor.payments.model import EntryState, clean_payment_id
+from fbs_debitor.payments.model import EntryState, cash_rounded, clean_payment_id
 from fbs_debitor.payments.store import records, tables
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,8 @@ def payable_json(row: Any, today: date) -> dict[str, Any]:
         "amount_ore": int(row.amount_ore),
         "amount_due_ore": due.ore,
         "amount_due": str(due),
+        "amount_due_cash_ore": cash_rounded(due).ore,
+        "amount_due_cash": str(cash_rounded(due)),
         "status": row.status,
         "due_date": row.due_date.isoformat(),
         "last_timely_payment_date": row.last_timely_payment_date.isoformat(),

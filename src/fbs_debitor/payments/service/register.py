@@ -10,6 +10,16 @@ The payment goes to debtor as one ``payment.PaymentReceived`` (channel ``cash-re
 ``payment_ref`` ``register:<receipt>``, ``leg="leg3"``) with the debtor, the chosen invoice's
 payment ID when exactly one invoice is paid, and the claims: those chosen, else every claim of
 the chosen invoices.
+
+**Cash** (``tender`` ``cash``; decision 0014): the amount settled is what it would be by card
+(``amount``, default all due), exact to the øre, and that is what debtor receives; the citizen
+hands over that amount rounded to 50 øre (:func:`~fbs_debitor.payments.model.cash_rounded`), and
+the difference (at most 25 øre either way) is the till's *rounding line* (``rounding_ore``: cash
+taken minus amount settled), booked on the municipality's rounding account, never on the claim.
+So a claim paid in cash closes at exactly zero, with no few øre left open and no credit made of
+a rounding. A cash ``amount`` that is the rounded sum due of the chosen invoices (the clerk typed
+the cash figure shown) settles that sum due. An amount that rounds to 0,00 kr. cannot be paid in
+cash. ``card`` (the default) is paid to the øre, as before.
 """
 
 from __future__ import annotations
@@ -17,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,7 +41,7 @@ from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationErro
 from fbs_debitor.core.ids import Cpr, parse_debtor_id
 from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
 from fbs_debitor.messaging.outbox import new_message_id
-from fbs_debitor.payments.model import clean_payment_id, clean_text
+from fbs_debitor.payments.model import Tender, cash_rounded, clean_payment_id, clean_text
 from fbs_debitor.payments.service.invoices import SOURCE
 from fbs_debitor.payments.store import records
 
@@ -47,8 +58,10 @@ class RegisterPayment:
     invoice_ids:  the invoices chosen (at least one, together with ``payment_ids``).
     payment_ids:  invoices chosen by the FIK payment ID on the citizen's slip.
     claim_ids:    a choice among the chosen invoices' claims (empty: all of them).
-    amount:       what the citizen pays; None: the sum due on the chosen invoices (only when no
-                  claims are chosen: the copy does not know the claims' amounts).
+    amount:       what the payment settles; None: the sum due on the chosen invoices (only when
+                  no claims are chosen: the copy does not know the claims' amounts).
+    tender:       ``card`` (exact; the default) or ``cash`` (the citizen pays ``amount`` rounded
+                  to 50 øre; see the module docstring).
     """
 
     receipt: str
@@ -57,6 +70,7 @@ class RegisterPayment:
     payment_ids: tuple[str, ...] = ()
     claim_ids: tuple[str, ...] = ()
     amount: Money | None = None
+    tender: Tender = Tender.CARD
 
     def request_hash(self) -> str:
         """The fingerprint of the request, to tell a repeat from a different payment."""
@@ -67,17 +81,26 @@ class RegisterPayment:
             "claim_ids": sorted(self.claim_ids),
             "amount_ore": None if self.amount is None else self.amount.ore,
         }
+        if self.tender is not Tender.CARD:  # card keeps the fingerprint receipts had before
+            body["tender"] = self.tender.value
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _answer(row: Any, *, replayed: bool) -> dict[str, Any]:
     amount = Money(int(row.amount_ore))
+    cash = None if row.cash_ore is None else Money(int(row.cash_ore))
+    rounding = Money(int(row.rounding_ore))
     return {
         "receipt": row.receipt,
         "payment_ref": f"register:{row.receipt}",
         "debtor": row.debtor_masked,
+        "tender": row.tender,
         "amount_ore": amount.ore,
         "amount": str(amount),
+        "cash_ore": None if cash is None else cash.ore,
+        "cash": None if cash is None else str(cash),
+        "rounding_ore": rounding.ore,
+        "rounding": str(rounding),
         "booked_on": row.booked_on.isoformat(),
         "invoice_ids": json.loads(row.invoice_ids),
         "claim_ids": json.loads(row.claim_ids),
@@ -101,6 +124,7 @@ def _check(request: RegisterPayment) -> RegisterPayment:
         payment_ids=tuple(clean_payment_id(p) for p in request.payment_ids),
         claim_ids=tuple(clean_text(c, "claim id", 100) for c in request.claim_ids),
         amount=request.amount,
+        tender=Tender(request.tender),
     )
 
 
@@ -133,6 +157,7 @@ def pay_at_register(
             f"{', '.join(stray)} are not on the chosen invoices",
             code="claim-not-on-invoice",
         )
+    due = Money(sum(int(inv.amount_due_ore) for inv in invoices))
     amount = request.amount
     if amount is None:
         if request.claim_ids:
@@ -141,12 +166,23 @@ def pay_at_register(
                 "paying chosen claims",
                 code="amount-required",
             )
-        amount = Money(sum(int(inv.amount_due_ore) for inv in invoices))
+        amount = due
     if not amount.is_positive():
         raise ValidationError(
             f"beløbet skal være positivt / the amount must be positive, got {amount}",
             code="amount-not-positive",
         )
+    cash: Money | None = None
+    if request.tender is Tender.CASH:
+        if not request.claim_ids and amount == cash_rounded(due):
+            amount = due  # the cash figure of the whole sum due: it settles the sum due
+        cash = cash_rounded(amount)
+        if cash.is_zero():
+            raise ValidationError(
+                f"{amount} bliver 0,00 kr. kontant / {amount} rounds to 0,00 kr. in cash: "
+                "pay it by card",
+                code="cash-rounds-to-zero",
+            )
     now = clock.now()
     message_id = new_message_id()
     only = invoices[0] if len(invoices) == 1 else None
@@ -155,7 +191,10 @@ def pay_at_register(
         "receipt": receipt,
         "request_hash": fingerprint,
         "debtor_masked": masked,
+        "tender": request.tender.value,
         "amount_ore": amount.ore,
+        "cash_ore": None if cash is None else cash.ore,
+        "rounding_ore": 0 if cash is None else (cash - amount).ore,
         "booked_on": clock.today(),
         "invoice_ids": json.dumps([inv.invoice_id for inv in invoices]),
         "claim_ids": json.dumps(claim_ids),
@@ -184,7 +223,7 @@ def pay_at_register(
             invoice_id=only.invoice_id if only is not None else None,
             debtor=ref,
             claim_ids=claim_ids,
-            payer_text=f"Kasse, kvittering {receipt}",
+            payer_text=_payer_text(receipt, amount, cash),
         ),
         source=SOURCE,
         leg=LEG,
@@ -192,6 +231,36 @@ def pay_at_register(
     )
     row = records.register_payment(conn, municipality, receipt)
     return _answer(row, replayed=False)
+
+
+def day_report(conn: Connection, municipality: str, on: date) -> dict[str, Any]:
+    """The till's day ``on``, for closing the drawer: every payment and the totals of what was
+    settled (``amount``), taken in cash (``cash``) and of the rounding lines (``rounding``: the
+    amount for the municipality's rounding account). Cash counted in the drawer = ``cash``."""
+    rows = records.register_payments_on(conn, municipality, on)
+    totals = {
+        "amount": Money(sum(int(r.amount_ore) for r in rows)),
+        "card": Money(sum(int(r.amount_ore) for r in rows if r.cash_ore is None)),
+        "cash": Money(sum(int(r.cash_ore) for r in rows if r.cash_ore is not None)),
+        "rounding": Money(sum(int(r.rounding_ore) for r in rows)),
+    }
+    out: dict[str, Any] = {
+        "on": on.isoformat(),
+        "payments": [_answer(r, replayed=False) for r in rows],
+    }
+    for name, total in totals.items():
+        out[f"{name}_ore"] = total.ore
+        out[name] = str(total)
+    return out
+
+
+def _payer_text(receipt: str, amount: Money, cash: Money | None) -> str:
+    """The payment's text for debtor: the receipt, and for cash what was taken and the rounding
+    line (the amount sent is ``amount``, exact)."""
+    text = f"Kasse, kvittering {receipt}"
+    if cash is None:
+        return text
+    return f"{text}, kontant {cash} (øreafrunding {(cash - amount).ore:+d} øre)"
 
 
 def _replay(kept: Any, fingerprint: str) -> dict[str, Any]:

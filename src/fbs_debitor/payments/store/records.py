@@ -221,6 +221,20 @@ def insert_register_payment(conn: Connection, values: Mapping[str, Any]) -> None
     conn.execute(insert(register_payments).values(**values))
 
 
+def register_payments_on(conn: Connection, municipality: str, on: date) -> list[Row[Any]]:
+    """The till's payments booked on ``on``, in the order they were taken."""
+    return list(
+        conn.execute(
+            select(register_payments)
+            .where(
+                register_payments.c.municipality == municipality,
+                register_payments.c.booked_on == on,
+            )
+            .order_by(register_payments.c.id)
+        )
+    )
+
+
 # -- allocation answers --------------------------------------------------------------------------
 
 

@@ -7,7 +7,8 @@
   the same file again adds nothing);
 * ``payments_bank_entry``: one row per payment found in a bank file, unique by its bank key,
   with its state and, once debtor has answered, the allocation;
-* ``payments_register_payment``: payments at a cash register, unique by receipt number.
+* ``payments_register_payment``: payments at a cash register, unique by receipt number, with
+  the tender and, for cash, what was taken and the rounding line.
 """
 
 from __future__ import annotations
@@ -116,7 +117,14 @@ register_payments = Table(
     Column("receipt", String(100), nullable=False),
     Column("request_hash", String(64), nullable=False),
     Column("debtor_masked", String(20), nullable=False),
+    # card (exact) | cash (rounded to 50 øre; decision 0014)
+    Column("tender", String(10), nullable=False, default="card", server_default="card"),
+    # what the payment settles, exact: what debtor receives
     Column("amount_ore", BigInteger, nullable=False),
+    # cash only: what the citizen handed over (amount_ore rounded to 50 øre); None for card
+    Column("cash_ore", BigInteger, nullable=True),
+    # the rounding line: cash_ore - amount_ore (-24..+25 øre), booked on the rounding account
+    Column("rounding_ore", BigInteger, nullable=False, default=0, server_default="0"),
     Column("booked_on", Date, nullable=False),
     Column("invoice_ids", Text, nullable=False),
     Column("claim_ids", Text, nullable=False),
