@@ -202,7 +202,9 @@ def test_write_down_to_exactly_zero_is_allowed(debtor: System) -> None:
         ClaimWrittenDown(municipality="101", occurred_at=now, claim_id="fee-1", amount_ore=5000),
     )
     assert claim(debtor)["balance_ore"] == 0
-    assert claim(debtor)["status"] == "open"
+    # a claim whose amount went to zero ends like a cancelled one (decision 0016), rather than
+    # staying open with nothing owed
+    assert claim(debtor)["status"] == "cancelled"
 
 
 def refused(system: System, message: ClaimMessage, sequence: int) -> dict[str, Any]:
