@@ -55,6 +55,9 @@ class WriteOffRule(StrEnum):
     """Three years after the due date (forældelsesloven)."""
     DECEASED = "deceased"
     """The debtor died (the account is flagged by staff)."""
+    INTEREST_CORRECTION = "interest_correction"
+    """Interest added for months whose principal a payment had already paid (by the payment's
+    own date; it reached debtor later): taken back."""
     PAID_IN_TIME = "paid_in_time"
     """Reminder fees and interest that arose after the day a payment settled the claim (the
     payment reached debtor later): not owed."""

@@ -1,9 +1,15 @@
 """Interest on public claims (gebyrloven § 3): 1 % per started month from the due date, on the
-principal only, never on interest (nor on reminder fees). Pure."""
+principal only, never on interest (nor on reminder fees). Pure.
+
+Each started month is charged on the principal that was **outstanding when the month began**
+(:func:`interest_on_history`): a payment made before a month began, by its own date, spares that
+month's interest on what it paid, whenever it reached debtor; a write-up counts from its own day,
+not backwards."""
 
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from datetime import date
 from functools import lru_cache
 
@@ -50,3 +56,38 @@ def interest_due(principal: Money, due_date: date, on: date) -> Money:
     """:func:`interest_for` as Money. The dunning run posts the difference to what was posted
     before; the guard checks that no claim carries more."""
     return Money(ore=interest_for(principal.ore, due_date, on))
+
+
+def month_turns(due_date: date, months: int) -> list[date]:
+    """The last day before each of the first ``months`` months begins: the due date itself, then
+    the same day of each following month (clamped to the month's length, as
+    :func:`started_months` counts)."""
+    out: list[date] = []
+    for k in range(months):
+        year, month = divmod(due_date.month - 1 + k, 12)
+        year += due_date.year
+        month += 1
+        last = calendar.monthrange(year, month)[1]
+        out.append(date(year, month, min(due_date.day, last)))
+    return out
+
+
+def interest_on_history(
+    due_date: date, on: date, principal_changes: Iterable[tuple[date, int]]
+) -> int:
+    """Total interest in øre owed up to ``on``: for every month started after ``due_date``, 1 %
+    of the principal outstanding at the end of the day before it began (the sum of the
+    ``(effective date, øre)`` changes up to then, at least 0), the total rounded half up once.
+    With an unchanged principal it equals :func:`interest_for`."""
+    months = _months(due_date, on)
+    if months == 0:
+        return 0
+    changes = sorted(principal_changes)
+    total_permille_ore = 0
+    principal, i = 0, 0
+    for turn in month_turns(due_date, months):
+        while i < len(changes) and changes[i][0] <= turn:
+            principal += changes[i][1]
+            i += 1
+        total_permille_ore += max(principal, 0) * INTEREST_PERMILLE_PER_MONTH
+    return (2 * total_permille_ore + 1000) // 2000

@@ -38,7 +38,9 @@ from fbs_debitor.contracts.registration import ClaimKind, LegalBasis
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.allocation import Component
 from fbs_debitor.debtor.model.billing import (
+    WriteOffRule,
     fee_for_claim,
     interest_to_post,
     next_step,
@@ -46,6 +48,7 @@ from fbs_debitor.debtor.model.billing import (
     rule_write_off,
 )
 from fbs_debitor.debtor.model.claims import mask_debtor_id
+from fbs_debitor.debtor.model.interest import interest_on_history
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
 from fbs_debitor.debtor.model.rules import ReminderStep
 from fbs_debitor.debtor.service.writeoff import (
@@ -59,7 +62,9 @@ from fbs_debitor.debtor.store.candidates import (
     InvoiceCandidates,
     agreements_until,
     deceased_accounts,
+    interest_corrections,
     load_candidates,
+    principal_histories,
 )
 from fbs_debitor.debtor.store.ledger import append_postings
 from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, letter_data
@@ -209,6 +214,11 @@ def _plan(
         write_offs=deceased_write_offs(conn, m) if deceased else [], interest=[], reminders=[]
     )
     letters_of_run = _Letters(setup, on)
+    histories: dict[int, list[tuple[date, int]]] = {}
+    corrected: dict[int, int] = {}
+    if rules.interest_enabled and reminders_too:
+        histories = principal_histories(conn, m, on)
+        corrected = interest_corrections(conn, m) if histories else {}
     for invoice in load_candidates(conn, m, on):
         result.invoices += 1
         result.claims += len(invoice.claims)
@@ -247,8 +257,11 @@ def _plan(
             )
         if not reminders_too or not keep:
             continue
-        interest = _interest(invoice, keep, on, setup) if rules.interest_enabled else {}
-        plan.interest.extend(interest.items())
+        interest: dict[int, int] = {}
+        if rules.interest_enabled:
+            interest, excess = _interest(invoice, keep, on, histories, corrected)
+            plan.interest.extend(interest.items())
+            plan.write_offs.extend(_interest_corrections(m, keep, excess))
         due = next_step(
             rules,
             srb=invoice.srb,
@@ -269,16 +282,59 @@ def _plan(
 
 
 def _interest(
-    invoice: InvoiceCandidates, claims: list[Candidate], on: date, setup: BillingSetup
-) -> dict[int, int]:
-    """Claim database id -> interest to post now, for the public claims of the invoice."""
+    invoice: InvoiceCandidates,
+    claims: list[Candidate],
+    on: date,
+    histories: dict[int, list[tuple[date, int]]],
+    corrected: dict[int, int],
+) -> tuple[dict[int, int], dict[int, int]]:
+    """For the public claims of the invoice: claim database id -> interest to post now, and
+    claim database id -> interest posted beyond what is owed (a payment that reached debtor
+    after interest was added for months it had already paid, by its own date)."""
     out: dict[int, int] = {}
+    excess: dict[int, int] = {}
     for claim in claims:
         if claim.basis is not LegalBasis.PUBLIC:
             continue
-        owed = interest_to_post(claim.principal_ore, invoice.due_date, on, claim.interest_ore)
-        if owed:
-            out[claim.claim_pk] = owed
+        history = histories.get(claim.claim_pk)
+        if history is None:  # the principal is what it was on the due date
+            owed = interest_to_post(claim.principal_ore, invoice.due_date, on, claim.interest_ore)
+            if owed:
+                out[claim.claim_pk] = owed
+            continue
+        posted = claim.interest_ore - corrected.get(claim.claim_pk, 0)
+        due = interest_on_history(invoice.due_date, on, history) - posted
+        if due > 0:
+            out[claim.claim_pk] = due
+        elif due < 0:
+            excess[claim.claim_pk] = -due
+    return out, excess
+
+
+def _interest_corrections(
+    municipality: str, claims: list[Candidate], excess: dict[int, int]
+) -> list[WriteOff]:
+    """Take back interest posted beyond what is owed (as far as it is still open)."""
+    out: list[WriteOff] = []
+    for claim in claims:
+        fees_open = claim.balance_ore - claim.principal_ore
+        amount = min(excess.get(claim.claim_pk, 0), fees_open)
+        if amount <= 0:
+            continue
+        out.append(
+            WriteOff(
+                claim_pk=claim.claim_pk,
+                claim_id=claim.claim_id,
+                municipality=municipality,
+                amount_ore=amount,
+                balance_ore=claim.balance_ore,
+                principal_ore=claim.principal_ore,
+                coverage_sequence=claim.coverage_sequence,
+                rule=WriteOffRule.INTEREST_CORRECTION,
+                reason="Renter tilbageført: hovedstolen var betalt, før måneden begyndte",
+                component=Component.FEES,
+            )
+        )
     return out
 
 

@@ -27,6 +27,7 @@ from fbs_debitor.debtor.store.tables import (
     payment_agreements,
     postings,
     reminders,
+    write_offs,
 )
 
 _BASIS = {b.value: b for b in LegalBasis}
@@ -252,3 +253,59 @@ def iter_claims(groups: list[InvoiceCandidates]) -> Iterator[tuple[InvoiceCandid
     for invoice in groups:
         for claim in invoice.claims:
             yield invoice, claim
+
+
+def principal_histories(
+    conn: Connection, municipality: str, on: date
+) -> dict[int, list[tuple[date, int]]]:
+    """Claim database id -> the (effective date, øre) changes of its principal, for the open
+    public claims on invoices past their SRB whose principal changed after their due date (a
+    payment, a regulation): interest is charged month by month on what was outstanding then
+    (``model.interest.interest_on_history``). Every other claim's principal was the same all
+    along, so it is left out. Two queries, the second for the few claims found."""
+    principal_part = postings.c.amount_ore - postings.c.fee_part_ore
+    changed = conn.execute(
+        select(postings.c.claim_pk)
+        .select_from(
+            postings.join(claims, claims.c.id == postings.c.claim_pk).join(
+                invoices, invoices.c.id == claims.c.invoice_id
+            )
+        )
+        .where(
+            claims.c.municipality == municipality,
+            claims.c.status == ClaimStatus.OPEN.value,
+            claims.c.legal_basis == LegalBasis.PUBLIC.value,
+            invoices.c.last_timely_payment_date < on,
+            postings.c.effective_on > invoices.c.due_date,
+            principal_part != 0,
+        )
+        .distinct()
+    ).scalars()
+    pks = sorted({int(pk) for pk in changed})
+    out: dict[int, list[tuple[date, int]]] = {pk: [] for pk in pks}
+    dates = _Dates()
+    for start in range(0, len(pks), 900):
+        rows = conn.execute(
+            select(
+                postings.c.claim_pk, type_coerce(postings.c.effective_on, String), principal_part
+            ).where(postings.c.claim_pk.in_(pks[start : start + 900]), principal_part != 0)
+        )
+        for pk, on_text, ore in rows:
+            day = dates[on_text]
+            assert day is not None
+            out[int(pk)].append((day, int(ore)))
+    return out
+
+
+def interest_corrections(conn: Connection, municipality: str) -> dict[int, int]:
+    """Claim database id -> interest taken back so far (write-offs by rule
+    ``interest_correction``), in øre; few rows."""
+    rows = conn.execute(
+        select(write_offs.c.claim_pk, func.sum(write_offs.c.amount_ore))
+        .where(
+            write_offs.c.municipality == municipality,
+            write_offs.c.rule == "interest_correction",
+        )
+        .group_by(write_offs.c.claim_pk)
+    )
+    return {int(pk): int(total) for pk, total in rows}
