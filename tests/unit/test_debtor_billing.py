@@ -25,9 +25,11 @@ from fbs_debitor.debtor.model.billing import (
     next_step,
     reminder_pay_by,
     rule_write_off,
+    time_barred,
 )
 from fbs_debitor.debtor.model.interest import interest_due
 from fbs_debitor.debtor.model.rules import DebtorRules, ReminderStep
+from fbs_debitor.debtor.service.writeoff import reason_for
 from fbs_debitor.debtor.store.letters import letter_data, letter_from_data
 
 RULES = DebtorRules()  # steps at 14 (free) and 34 days (100 kr, announces collection)
@@ -68,6 +70,31 @@ def test_limitation_counts_three_calendar_years() -> None:
     assert limitation_date(date(2026, 3, 16)) == date(2029, 3, 16)
     assert add_years(date(2028, 2, 29), 3) == date(2031, 2, 28)
     assert add_years(date(2028, 2, 29), 4) == date(2032, 2, 29)
+
+
+@pytest.mark.parametrize(
+    ("due", "acknowledged", "lapses"),
+    [
+        (date(2023, 3, 1), None, date(2026, 3, 1)),  # forældelsesloven § 3: 3 years on
+        (date(2023, 3, 1), date(2024, 6, 10), date(2027, 6, 10)),  # § 14: anew from it
+        (date(2023, 3, 1), date(2023, 2, 20), date(2026, 3, 1)),  # paid before it was due
+        (date(2023, 3, 1), date(2023, 3, 1), date(2026, 3, 1)),
+        (date(2024, 2, 29), None, date(2027, 2, 28)),  # no 29 February in 2027
+        (date(2023, 3, 1), date(2024, 2, 29), date(2027, 2, 28)),
+        (date(2025, 2, 28), None, date(2028, 2, 28)),  # 2028 is a leap year: still the 28th
+    ],
+)
+def test_limitation_runs_from_the_due_date_or_the_latest_acknowledgement(
+    due: date, acknowledged: date | None, lapses: date
+) -> None:
+    assert limitation_date(due, acknowledged) == lapses
+    assert not time_barred(lapses - timedelta(days=1), due, acknowledged)
+    assert time_barred(lapses, due, acknowledged)
+
+
+def test_no_due_date_yet_is_never_time_barred() -> None:
+    assert not time_barred(date(2099, 1, 1), None, None)
+    assert not time_barred(date(2099, 1, 1), None, date(2023, 1, 1))
 
 
 # -- which step ---------------------------------------------------------------------------------
@@ -164,7 +191,8 @@ def test_interest_to_post_is_the_difference_and_never_negative() -> None:
 
 def rule(on: date, balance: int, *, rules: DebtorRules = RULES, **kw: object) -> object:
     args: dict[str, object] = {
-        "due_date": SRB,
+        "claim_due": SRB,
+        "acknowledged_on": None,
         "srb": SRB,
         "reminders_sent": 2,
         "last_reminder_on": SRB + timedelta(days=34),
@@ -180,6 +208,27 @@ def test_limitation_three_years_after_the_due_date() -> None:
     assert rule(date(2029, 3, 16), 5000, under_agreement=True) is None
     no_limit = DebtorRules(write_off_limitation=False)
     assert rule(date(2035, 1, 1), 5000, rules=no_limit) is None
+
+
+def test_limitation_after_an_acknowledgement_counts_from_it() -> None:
+    # claim due 16 March 2026, part payment booked 10 June 2027: 10 June 2030
+    paid = date(2027, 6, 10)
+    assert rule(date(2029, 3, 16), 5000, acknowledged_on=paid) is None
+    assert rule(date(2030, 6, 9), 5000, acknowledged_on=paid) is None
+    assert rule(date(2030, 6, 10), 5000, acknowledged_on=paid) is WriteOffRule.LIMITATION
+    assert rule(date(2035, 1, 1), 5000, claim_due=None) is None  # no due date yet
+
+
+def test_limitation_reason_names_the_law_and_the_day_it_lapsed() -> None:
+    assert reason_for(WriteOffRule.LIMITATION, due_date=date(2023, 3, 1)) == (
+        "Forældet 2026-03-01 efter forældelsesloven § 3 (forfald 2023-03-01)"
+    )
+    assert reason_for(
+        WriteOffRule.LIMITATION, due_date=date(2023, 3, 1), acknowledged_on=date(2024, 6, 10)
+    ) == (
+        "Forældet 2027-06-10 efter forældelsesloven § 3 "
+        "(forfald 2023-03-01, afbrudt ved erkendelse 2024-06-10 (§ 14))"
+    )
 
 
 def test_below_minimum_only_after_the_last_reminder_went_out_on_an_earlier_date() -> None:

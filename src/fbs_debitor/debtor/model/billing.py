@@ -17,10 +17,12 @@ The dates (DOMAIN.md, rules.py):
   minus what was posted before; never negative (a write-down after interest does not refund it)
   and never on interest or fees, since the principal counts charge and regulations only (less
   write-offs, which settle the principal first);
-* **write-off by rule**: limitation 3 years after the due date (forældelsesloven), or a balance
+* **write-off by rule**: limitation (:func:`limitation_date`: 3 years after the claim's own due
+  date or the debtor's latest acknowledgement, forældelsesloven §§ 3 and 14), or a balance
   below ``write_off_below_ore`` once the last reminder step has gone out on an earlier date. A
-  payment agreement holds both back (the debtor has acknowledged the debt, which also interrupts
-  limitation, forældelsesloven § 14). A deceased debtor's claims are written off whatever else.
+  running payment agreement holds both back. A deceased debtor's claims are written off whatever
+  else. A time-barred claim (:func:`time_barred`) is never invoiced or reminded, whether or not
+  the rules write it off.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class WriteOffRule(StrEnum):
     BELOW_MINIMUM = "below_minimum"
     """The balance is below the municipality's minimum after the last reminder."""
     LIMITATION = "limitation"
-    """Three years after the due date (forældelsesloven)."""
+    """Time-barred: three years after the claim's own due date or the debtor's latest
+    acknowledgement (forældelsesloven §§ 3, 14)."""
     DECEASED = "deceased"
     """The debtor died (the account is flagged by staff)."""
     INTEREST_CORRECTION = "interest_correction"
@@ -84,9 +87,25 @@ def add_years(d: date, years: int) -> date:
 
 
 @lru_cache(maxsize=4096)
-def limitation_date(due_date: date) -> date:
-    """The first day a claim due on ``due_date`` is time-barred (3 years on)."""
-    return add_years(due_date, LIMITATION_YEARS)
+def limitation_date(due_date: date, acknowledged_on: date | None = None) -> date:
+    """The first day a claim is time-barred: 3 years (forældelsesloven § 3) after the later of
+
+    * ``due_date``, the claim's *own* due date (the library's, carried in the registration; when
+      the library sent none, the due date of the claim's first invoice, never a later one: a
+      change of debtor and its new invoice do not restart limitation), and
+    * ``acknowledged_on``, the debtor's latest acknowledgement of the claim (a part payment's
+      booking date, the day a payment agreement covering it was made), which interrupts
+      limitation: a new period of the same length runs from it (§ 14).
+
+    29 February counts on to 28 February in a common year (:func:`add_years`)."""
+    start = due_date if acknowledged_on is None or acknowledged_on < due_date else acknowledged_on
+    return add_years(start, LIMITATION_YEARS)
+
+
+def time_barred(on: date, due_date: date | None, acknowledged_on: date | None) -> bool:
+    """Whether a claim is time-barred on ``on`` (:func:`limitation_date`); a claim without a due
+    date yet (never invoiced, none from the library) is not."""
+    return due_date is not None and on >= limitation_date(due_date, acknowledged_on)
 
 
 def next_step(
@@ -149,17 +168,23 @@ def rule_write_off(
     *,
     on: date,
     balance_ore: int,
-    due_date: date,
+    claim_due: date | None,
+    acknowledged_on: date | None,
     srb: date,
     reminders_sent: int,
     last_reminder_on: date | None,
     under_agreement: bool,
 ) -> WriteOffRule | None:
     """The rule that writes an open claim off on ``on`` (not the deceased rule, which needs no
-    decision), or None."""
+    decision), or None.
+
+    ``claim_due`` is the claim's own due date and ``acknowledged_on`` the debtor's latest
+    acknowledgement (:func:`limitation_date`), not the due date of the invoice the claim is on
+    now. With ``write_off_limitation`` off a time-barred claim gets no rule here: the caller
+    holds it (:func:`time_barred`), it is neither invoiced nor reminded, and waits for a person."""
     if balance_ore <= 0 or under_agreement:
         return None
-    if rules.write_off_limitation and on >= limitation_date(due_date):
+    if rules.write_off_limitation and time_barred(on, claim_due, acknowledged_on):
         return WriteOffRule.LIMITATION
     if balance_ore < rules.write_off_below_ore:
         steps = len(rules.reminder_steps)

@@ -46,6 +46,7 @@ from fbs_debitor.debtor.model.billing import (
     next_step,
     reminder_pay_by,
     rule_write_off,
+    time_barred,
 )
 from fbs_debitor.debtor.model.claims import mask_debtor_id
 from fbs_debitor.debtor.model.interest import interest_on_history
@@ -92,6 +93,8 @@ class DunningResult:
     held_by_agreement:    invoices with a step due that a payment agreement held back.
     below_reminder_minimum: invoices with a step due whose open claims add up to less than the
                           municipality's ``reminder_min_ore``: no reminder, so no fee.
+    time_barred_held:     time-barred claims not written off (``write_off_limitation`` off, or
+                          an agreement runs): never reminded, they wait for a person.
     """
 
     on: date
@@ -109,6 +112,7 @@ class DunningResult:
     written_off_ore: int = 0
     held_by_agreement: int = 0
     below_reminder_minimum: int = 0
+    time_barred_held: int = 0
 
     @property
     def postings(self) -> int:
@@ -231,14 +235,18 @@ def _plan(
                 rules,
                 on=on,
                 balance_ore=claim.balance_ore,
-                due_date=invoice.due_date,
+                claim_due=claim.limitation_from,
+                acknowledged_on=claim.acknowledged_on,
                 srb=invoice.srb,
                 reminders_sent=invoice.reminders_sent,
                 last_reminder_on=invoice.last_reminder_on,
                 under_agreement=under_agreement,
             )
             if rule is None:
-                keep.append(claim)
+                if time_barred(on, claim.limitation_from, claim.acknowledged_on):
+                    result.time_barred_held += 1  # never reminded: waits for a person
+                else:
+                    keep.append(claim)
                 continue
             plan.write_offs.append(
                 WriteOff(
@@ -251,7 +259,10 @@ def _plan(
                     coverage_sequence=claim.coverage_sequence,
                     rule=rule,
                     reason=reason_for(
-                        rule, due_date=invoice.due_date, below_ore=rules.write_off_below_ore
+                        rule,
+                        due_date=claim.limitation_from,
+                        acknowledged_on=claim.acknowledged_on,
+                        below_ore=rules.write_off_below_ore,
                     ),
                 )
             )

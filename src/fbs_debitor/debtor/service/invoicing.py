@@ -21,6 +21,13 @@ Two modes (``DebtorRules.invoicing_mode``):
 municipality's set-up reached debtor (no creditor number yet) or while it collected are
 invoiced one by one. Claims of a deceased debtor are not invoiced (they are written off).
 
+A **time-barred** claim (``billing.time_barred``: 3 years after its own due date or the debtor's
+latest acknowledgement, decision 0015) is never invoiced, on any path. :func:`run_invoicing`
+writes it off by rule ``limitation`` instead (``ClaimWrittenOff`` to the library), unless the
+municipality turned ``write_off_limitation`` off or a payment agreement runs: then it waits,
+uninvoiced, for a person (``InvoicingResult.time_barred_held``). The other paths (registration,
+credit, a change of debtor) only leave it uninvoiced; the next run writes it off.
+
 Credit pays the next claim (:mod:`~fbs_debitor.debtor.service.credit`): before an invoice is made for an
 account with credit, the credit pays the account's open claims; a claim it pays in full gets no
 invoice, and the invoice shows only what is left. Which accounts have credit is one bulk query
@@ -45,10 +52,25 @@ from fbs_debitor.contracts.sending import Outgoing, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.core.fik import PaymentId, validate_creditor_number
-from fbs_debitor.debtor.model.billing import due_date_for
+from fbs_debitor.debtor.model.billing import (
+    WriteOffRule,
+    due_date_for,
+    rule_write_off,
+    time_barred,
+)
 from fbs_debitor.debtor.model.claims import ClaimStatus, mask_debtor_id
 from fbs_debitor.debtor.model.rules import InvoicingMode
 from fbs_debitor.debtor.service.credit import accounts_with_credit, apply_credit
+from fbs_debitor.debtor.service.writeoff import WriteOff, apply_write_offs, reason_for
+from fbs_debitor.debtor.store.candidates import (
+    ANY_REVERSAL,
+    LAST_PAID_ON,
+    LIMITATION_FROM,
+    acknowledged_on,
+    agreements_covering,
+    agreements_until,
+    payments_standing,
+)
 from fbs_debitor.debtor.store.invoices import allocate_payment_sequences
 from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
 from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, encode_letter, letter_data
@@ -97,13 +119,16 @@ class InvoiceGroup:
 @dataclass(frozen=True, slots=True)
 class InvoicingResult:
     """What one invoicing run did: invoices issued and claims put on them, per municipality
-    run (``skipped``: collected mode not due yet)."""
+    run (``skipped``: collected mode not due yet); time-barred claims written off instead of
+    invoiced, and those held for a person (``write_off_limitation`` off, or an agreement runs)."""
 
     on: date
     invoices: int = 0
     claims: int = 0
     municipalities: int = 0
     skipped: int = 0
+    time_barred_written_off: int = 0
+    time_barred_held: int = 0
 
 
 class NewClaim(NamedTuple):
@@ -259,6 +284,10 @@ def invoice_on_registration(
         setup = load_setup(conn, municipality)
         if setup is None or setup.rules.invoicing_mode is not InvoicingMode.IMMEDIATE:
             continue
+        today = clock.today()
+        # a claim time-barred already (an old balance moved to debtor) is not invoiced: it is
+        # inserted uninvoiced and the invoicing run writes it off (or holds it)
+        all_items = [i for i in all_items if not time_barred(today, i.message.due_date, None)]
         credit = accounts_with_credit(conn, municipality, {i.account_id for i in all_items})
         items = [i for i in all_items if i.account_id not in credit]
         later += [i for i in all_items if i.account_id in credit]
@@ -295,6 +324,7 @@ def invoice_after_credit(conn: Connection, clock: Clock, later: Sequence[NewClai
         assert setup is not None  # invoice_on_registration found it
         apply_credit(conn, clock, municipality, {i.account_id for i in items})
         rows = _uninvoiced(conn, municipality, claim_ids=[i.message.claim_id for i in items])
+        rows, _ = _split_time_barred(conn, municipality, rows, clock.today())
         _invoice_rows(conn, clock, setup, _groups(rows, InvoicingMode.IMMEDIATE, 0))
 
 
@@ -334,6 +364,10 @@ def _uninvoiced(
             accounts.c.id_type,
             accounts.c.debtor_id,
             balance.label("balance_ore"),
+            claims.c.coverage_sequence,
+            LIMITATION_FROM.label("limitation_from"),
+            LAST_PAID_ON.label("last_paid_on"),
+            ANY_REVERSAL.label("any_reversal"),
         )
         .select_from(with_postings(claims.join(accounts, accounts.c.id == claims.c.account_id)))
         .where(
@@ -353,14 +387,108 @@ def _uninvoiced(
     return list(conn.execute(query))
 
 
+class TimeBarred(NamedTuple):
+    """An uninvoiced claim that is time-barred: its row (:func:`_uninvoiced`), its own due date
+    and the debtor's latest acknowledgement."""
+
+    row: Any
+    due_date: date
+    acknowledged_on: date | None
+
+
+def _split_time_barred(
+    conn: Connection, municipality: str, rows: list[Any], on: date
+) -> tuple[list[Any], list[TimeBarred]]:
+    """(the rows to invoice, the time-barred ones) of :func:`_uninvoiced` rows on ``on``.
+
+    A claim is time-barred 3 years after the later of its own due date and the debtor's latest
+    acknowledgement (``billing.limitation_date``); an acknowledgement only moves that date on,
+    so only the claims time-barred by their own due date and last payment alone are read
+    further (agreements, reversed payments): usually none, and no query is made."""
+    maybe = [
+        r
+        for r in rows
+        if time_barred(on, r.limitation_from, None if r.any_reversal else r.last_paid_on)
+    ]
+    if not maybe:
+        return rows, []
+    agreed = agreements_covering(conn, municipality)
+    standing = payments_standing(conn, [int(r.id) for r in maybe if r.any_reversal])
+    barred: dict[int, TimeBarred] = {}
+    for r in maybe:
+        paid_on = standing.get(int(r.id)) if r.any_reversal else r.last_paid_on
+        acknowledged = acknowledged_on(paid_on, agreed.get(int(r.id)))
+        if time_barred(on, r.limitation_from, acknowledged):
+            barred[int(r.id)] = TimeBarred(r, r.limitation_from, acknowledged)
+    return [r for r in rows if int(r.id) not in barred], list(barred.values())
+
+
+def _write_off_time_barred(
+    conn: Connection, clock: Clock, setup: BillingSetup, on: date, barred: list[TimeBarred]
+) -> int:
+    """Write off the time-barred claims the rules write off (``billing.rule_write_off``:
+    ``write_off_limitation`` on, no payment agreement running); returns how many."""
+    if not barred:
+        return 0
+    m = setup.municipality
+    agreements = agreements_until(conn, m)
+    items = []
+    for claim in barred:
+        r = claim.row
+        rule = rule_write_off(
+            setup.rules,
+            on=on,
+            balance_ore=int(r.balance_ore),
+            claim_due=claim.due_date,
+            acknowledged_on=claim.acknowledged_on,
+            srb=date.max,  # never invoiced: no reminder rule applies
+            reminders_sent=0,
+            last_reminder_on=None,
+            under_agreement=agreements.get(int(r.account_id), date.min) >= on,
+        )
+        if rule is not WriteOffRule.LIMITATION:
+            continue
+        items.append(
+            WriteOff(
+                claim_pk=int(r.id),
+                claim_id=r.claim_id,
+                municipality=m,
+                amount_ore=int(r.balance_ore),
+                balance_ore=int(r.balance_ore),
+                principal_ore=int(r.balance_ore),  # never invoiced: no fees or interest on it
+                coverage_sequence=int(r.coverage_sequence),
+                rule=rule,
+                reason=reason_for(
+                    rule, due_date=claim.due_date, acknowledged_on=claim.acknowledged_on
+                ),
+            )
+        )
+    apply_write_offs(conn, clock, on, items)
+    return len(items)
+
+
 def _after_credit(
-    conn: Connection, clock: Clock, municipality: str, claim_pk: int | None = None
+    conn: Connection,
+    clock: Clock,
+    municipality: str,
+    claim_pk: int | None = None,
+    *,
+    on: date | None = None,
+    rows: list[Any] | None = None,
 ) -> list[Any]:
-    """:func:`_uninvoiced` after the accounts of those claims that have credit paid their open
-    claims from it: read again only if some credit was used (one more query when none was)."""
-    rows = _uninvoiced(conn, municipality, claim_pk)
+    """:func:`_uninvoiced` (or ``rows``, read so already) after the accounts of those claims that
+    have credit paid their open claims from it: read again only if some credit was used (one
+    more query when none was). Time-barred claims on ``on`` (default today) are left out: never
+    invoiced."""
+    on = on or clock.today()
+    if rows is None:
+        rows, _ = _split_time_barred(
+            conn, municipality, _uninvoiced(conn, municipality, claim_pk), on
+        )
     if rows and apply_credit(conn, clock, municipality, {int(r.account_id) for r in rows}):
-        rows = _uninvoiced(conn, municipality, claim_pk)
+        rows, _ = _split_time_barred(
+            conn, municipality, _uninvoiced(conn, municipality, claim_pk), on
+        )
     return rows
 
 
@@ -429,7 +557,7 @@ def run_invoicing(
     """The invoicing job for ``on`` (every municipality with a set-up, or just ``municipality``):
     collected mode when due, and the catch-up of uninvoiced claims in immediate mode. Idempotent:
     a second run finds nothing (collected: not due again until ``collect_every_days`` pass)."""
-    made = claimed = done = skipped = 0
+    made = claimed = done = skipped = written_off = held = 0
     for m in billing_municipalities(conn, municipality):
         lock_billing(conn, m)
         setup = load_setup(conn, m)
@@ -438,7 +566,13 @@ def run_invoicing(
         if mode is InvoicingMode.COLLECTED and not _collection_due(conn, setup, on):
             skipped += 1
             continue
-        rows = _after_credit(conn, clock, m)
+        # time-barred claims first: written off (or held), never invoiced, and not paid from
+        # credit on the way to an invoice
+        rows, barred = _split_time_barred(conn, m, _uninvoiced(conn, m), on)
+        n_barred = _write_off_time_barred(conn, clock, setup, on, barred)
+        written_off += n_barred
+        held += len(barred) - n_barred
+        rows = _after_credit(conn, clock, m, on=on, rows=rows)
         groups = _groups(rows, mode, setup.rules.collect_min_total_ore)
         n = _invoice_rows(conn, clock, setup, groups)
         done += 1
@@ -456,15 +590,34 @@ def run_invoicing(
                 )
             )
     return InvoicingResult(
-        on=on, invoices=made, claims=claimed, municipalities=done, skipped=skipped
+        on=on,
+        invoices=made,
+        claims=claimed,
+        municipalities=done,
+        skipped=skipped,
+        time_barred_written_off=written_off,
+        time_barred_held=held,
     )
 
 
 def reinvoice_moved_claim(conn: Connection, clock: Clock, municipality: str, claim_pk: int) -> None:
     """A claim moved to another debtor: it leaves its invoice (the old debtor's payment slip no
     longer covers it) and, in immediate mode, gets an invoice of its own to the new debtor at
-    once; in collected mode the next collection takes it."""
-    conn.execute(update(claims).where(claims.c.id == claim_pk).values(invoice_id=None))
+    once; in collected mode the next collection takes it.
+
+    The claim keeps the due date of its first invoice (``first_invoice_due_date``): the new
+    invoice's later due date does not restart limitation."""
+    first_due = (
+        select(invoices.c.due_date).where(invoices.c.id == claims.c.invoice_id).scalar_subquery()
+    )
+    conn.execute(
+        update(claims)
+        .where(claims.c.id == claim_pk)
+        .values(
+            invoice_id=None,
+            first_invoice_due_date=func.coalesce(claims.c.first_invoice_due_date, first_due),
+        )
+    )
     setup = load_setup(conn, municipality)
     if setup is None or setup.rules.invoicing_mode is not InvoicingMode.IMMEDIATE:
         return

@@ -102,13 +102,25 @@ class WriteOff:
         return self.amount_ore + self.fee_part_ore
 
 
-def reason_for(rule: WriteOffRule, *, due_date: date | None = None, below_ore: int = 0) -> str:
-    """The reason text of a write-off by rule (Danish, as the library shows it)."""
+def reason_for(
+    rule: WriteOffRule,
+    *,
+    due_date: date | None = None,
+    acknowledged_on: date | None = None,
+    below_ore: int = 0,
+) -> str:
+    """The reason text of a write-off by rule (Danish, as the library shows it). Limitation names
+    the law, the day the claim lapsed, its own due date and the debtor's latest acknowledgement
+    (``billing.limitation_date``)."""
     match rule:
         case WriteOffRule.LIMITATION:
-            when = "" if due_date is None else f" (forfald {due_date.isoformat()}, "
-            until = "" if due_date is None else f"forældet {limitation_date(due_date)})"
-            return f"Forældet efter 3 år{when}{until}"
+            if due_date is None:
+                return "Forældet efter forældelsesloven § 3"
+            lapsed = limitation_date(due_date, acknowledged_on).isoformat()
+            since = f"forfald {due_date.isoformat()}"
+            if acknowledged_on is not None and acknowledged_on > due_date:
+                since += f", afbrudt ved erkendelse {acknowledged_on.isoformat()} (§ 14)"
+            return f"Forældet {lapsed} efter forældelsesloven § 3 ({since})"
         case WriteOffRule.BELOW_MINIMUM:
             return f"Restbeløb under {Money(ore=below_ore)} efter sidste rykker"
         case WriteOffRule.DECEASED:

@@ -5,24 +5,28 @@ and the invoice's reminders so far. Decisions are then made in Python (``billing
 read per claim.
 
 Two small reads go with it: the accounts under a payment agreement and the deceased accounts
-(few rows each).
+(few rows each). Limitation (decision 0015) adds two more, made inside :func:`load_candidates`:
+the payment agreements that acknowledged a claim (:func:`agreements_covering`) and, for the rare
+claim with a reversed posting, its latest payment that stands (:func:`payments_standing`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, String, and_, case, func, select, type_coerce
+from sqlalchemy import Connection, String, and_, case, exists, func, select, type_coerce
 
 from fbs_debitor.contracts.registration import LegalBasis
-from fbs_debitor.debtor.model.claims import ClaimStatus
+from fbs_debitor.core.clock import business_date
+from fbs_debitor.debtor.model.claims import ClaimStatus, EventKind
 from fbs_debitor.debtor.model.ledger import PostingKind
 from fbs_debitor.debtor.store.tables import (
     accounts,
     claims,
+    events,
     invoices,
     payment_agreements,
     postings,
@@ -48,6 +52,11 @@ class Candidate(NamedTuple):
     interest_ore:          interest posted so far.
     fee_reminders:         reminder fee postings so far (for the civil guard).
     last_fee_on:           the date of the latest reminder fee posting, if any.
+    limitation_from:       the claim's own due date, limitation runs from it (the library's,
+                           else its first invoice's: :data:`LIMITATION_FROM`).
+    acknowledged_on:       the debtor's latest acknowledgement of the claim (a part payment
+                           that stands, a payment agreement covering it), if any
+                           (:func:`acknowledged_on`).
     """
 
     claim_pk: int
@@ -62,6 +71,8 @@ class Candidate(NamedTuple):
     interest_ore: int
     fee_reminders: int
     last_fee_on: date | None
+    limitation_from: date
+    acknowledged_on: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +136,9 @@ def _query(municipality: str, on: date) -> Any:
             func.sum(case((kind == PostingKind.INTEREST.value, amount), else_=0)),
             func.sum(case((kind == fee, 1), else_=0)),
             type_coerce(func.max(case((kind == fee, postings.c.effective_on), else_=None)), String),
+            type_coerce(LIMITATION_FROM, String),
+            type_coerce(LAST_PAID_ON, String),
+            ANY_REVERSAL,
         )
         .select_from(
             claims.join(invoices, invoices.c.id == claims.c.invoice_id)
@@ -139,6 +153,85 @@ def _query(municipality: str, on: date) -> Any:
         .group_by(claims.c.id, invoices.c.id, accounts.c.id)
         .having(balance > 0)
     )
+
+
+# -- limitation (decision 0015) ---------------------------------------------------------------
+
+LIMITATION_FROM: Any = func.coalesce(claims.c.due_date, claims.c.first_invoice_due_date)
+"""The claim's own due date, limitation runs from it: the library's, else the due date of its
+first invoice when a change of debtor took it off that one. Neither: the claim is on its first
+invoice (read that invoice's due date) or was never invoiced (no due date yet)."""
+
+LAST_PAID_ON: Any = func.max(
+    case((postings.c.kind == PostingKind.COVERAGE.value, postings.c.effective_on), else_=None)
+)
+"""The booking date of a claim's latest coverage posting (a part payment acknowledges the claim,
+forældelsesloven § 14): an aggregate over the claim's postings, like the balance."""
+
+ANY_REVERSAL: Any = func.max(case((postings.c.kind == PostingKind.REVERSAL.value, 1), else_=0))
+"""1 if the claim has a reversal posting: its latest coverage may have been reversed (a payment
+the bank returned or that was matched to the wrong claim acknowledges nothing), so
+:func:`payments_standing` reads it again."""
+
+
+def acknowledged_on(paid_on: date | None, agreed_on: date | None) -> date | None:
+    """The debtor's latest acknowledgement: the later of the latest part payment that stands and
+    the latest payment agreement covering the claim (None: neither)."""
+    if paid_on is None:
+        return agreed_on
+    if agreed_on is None:
+        return paid_on
+    return max(paid_on, agreed_on)
+
+
+def agreements_covering(conn: Connection, municipality: str) -> dict[int, date]:
+    """Open claim database id -> the day (Copenhagen) of the latest payment agreement that covers
+    it: one made for the account the claim is on, when it was on it (at or after its
+    registration, and no change of debtor since). A few rows: only the claims of accounts that
+    ever had an agreement. An agreement made by an earlier debtor of the claim does not count
+    (the new debtor did not acknowledge it); the claim's own part payments do, whoever paid."""
+    pa = payment_agreements
+    moved_since = exists().where(
+        events.c.claim_pk == claims.c.id,
+        events.c.kind == EventKind.DEBTOR_CHANGED.value,
+        events.c.at > pa.c.created_at,
+    )
+    rows = conn.execute(
+        select(claims.c.id, func.max(pa.c.created_at))
+        .select_from(pa.join(claims, claims.c.account_id == pa.c.account_id))
+        .where(
+            pa.c.municipality == municipality,
+            claims.c.status == ClaimStatus.OPEN.value,
+            pa.c.created_at >= claims.c.registered_at,
+            ~moved_since,
+        )
+        .group_by(claims.c.id)
+    )
+    return {int(claim_pk): business_date(created_at) for claim_pk, created_at in rows}
+
+
+def payments_standing(conn: Connection, claim_pks: Sequence[int]) -> dict[int, date]:
+    """Claim database id -> the booking date of its latest coverage posting that was not
+    reversed, for the given claims (those with a reversal: few); a claim without one is
+    missing."""
+    out: dict[int, date] = {}
+    pks = sorted(set(claim_pks))
+    reversal = postings.alias("reversal")
+    for start in range(0, len(pks), 900):
+        rows = conn.execute(
+            select(postings.c.claim_pk, func.max(postings.c.effective_on))
+            .where(
+                postings.c.claim_pk.in_(pks[start : start + 900]),
+                postings.c.kind == PostingKind.COVERAGE.value,
+                ~exists().where(
+                    reversal.c.claim_pk == postings.c.claim_pk,
+                    reversal.c.reverses == postings.c.id,
+                ),
+            )
+            .group_by(postings.c.claim_pk)
+        )
+        out.update((int(claim_pk), paid_on) for claim_pk, paid_on in rows)
+    return out
 
 
 class _Dates(dict[Any, date | None]):
@@ -158,6 +251,8 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
     positive balance, in invoice order (claims in claim order). One query."""
     dates = _Dates()
     by_invoice: dict[int, InvoiceCandidates] = {}
+    agreed = agreements_covering(conn, municipality)
+    reversed_: list[tuple[InvoiceCandidates, int]] = []
     for (
         invoice_id,
         account_id,
@@ -181,6 +276,9 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
         interest_ore,
         fee_reminders,
         last_fee_on,
+        limitation_from,
+        last_paid_on,
+        any_reversal,
     ) in conn.execute(_query(municipality, on)).all():
         invoice = by_invoice.get(invoice_id)
         if invoice is None:
@@ -214,8 +312,20 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
                 int(interest_ore),
                 int(fee_reminders),
                 dates[last_fee_on],
+                dates[limitation_from] or invoice.due_date,
+                acknowledged_on(dates[last_paid_on], agreed.get(claim_pk)),
             )
         )
+        if any_reversal:
+            reversed_.append((invoice, len(invoice.claims) - 1))
+    if reversed_:
+        standing = payments_standing(conn, [i.claims[n].claim_pk for i, n in reversed_])
+        for invoice, n in reversed_:
+            c = invoice.claims[n]
+            paid_on = standing.get(c.claim_pk)
+            invoice.claims[n] = c._replace(
+                acknowledged_on=acknowledged_on(paid_on, agreed.get(c.claim_pk))
+            )
     out = [by_invoice[i] for i in sorted(by_invoice)]
     for invoice in out:
         if len(invoice.claims) > 1:

@@ -216,6 +216,11 @@ claims = Table(
     Column("invoice_id", ID, ForeignKey("debtor_invoice.id"), nullable=True),
     # the last per-claim sequence used for coverage messages to the library (0: none sent)
     Column("coverage_sequence", Integer, nullable=False, default=0, server_default="0"),
+    # the due date of the first invoice the claim was on, kept when a change of debtor takes it
+    # off that invoice (null: on its first invoice, or never invoiced). Limitation runs from
+    # ``due_date`` (the library's), else from this, else from the invoice it is on: never from a
+    # later invoice (``candidates.LIMITATION_FROM``)
+    Column("first_invoice_due_date", Date, nullable=True),
     UniqueConstraint("municipality", "claim_id"),
 )
 
