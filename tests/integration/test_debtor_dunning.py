@@ -243,21 +243,20 @@ def test_interest_to_the_ore_over_months_never_on_interest_or_fees(desk: Desk) -
         (date(2026, 3, 17), 123),  # 1 month: 123,45 øre -> 123
         (date(2026, 4, 17), 124),  # 2 months: 246,90 -> 247
         (date(2026, 5, 17), 123),  # 3 months: 370,35 -> 370
-        # the write-up is owed from the due date like the rest: the difference to 3 months of
-        # 13345 (400,35 -> 400) is posted on the next run
-        (date(2026, 6, 16), 30),
-        (date(2026, 6, 17), 134),  # 4 months of 13345: 533,80 -> 534
-        (date(2026, 7, 17), 133),  # 667,25 -> 667
-        (date(2026, 8, 17), 134),  # 800,70 -> 801
-        (date(2026, 9, 17), 133),  # 934,15 -> 934
-        (date(2026, 10, 17), 134),  # 1067,60 -> 1068
-        (date(2026, 11, 17), 133),  # 1201,05 -> 1201
-        (date(2026, 12, 17), 134),  # 10 months: 1334,50 -> 1335 (half up)
+        # the write-up of 20 May counts from its own day, not back to the due date: months 4
+        # on (from 17 June) run on 13345, 133,45 øre each
+        (date(2026, 6, 17), 134),  # 370,35 + 133,45 = 503,80 -> 504
+        (date(2026, 7, 17), 133),  # 637,25 -> 637
+        (date(2026, 8, 17), 134),  # 770,70 -> 771
+        (date(2026, 9, 17), 133),  # 904,15 -> 904
+        (date(2026, 10, 17), 134),  # 1037,60 -> 1038
+        (date(2026, 11, 17), 133),  # 1171,05 -> 1171
+        (date(2026, 12, 17), 134),  # 10 months: 1304,50 -> 1305 (half up)
     ]
     total = sum(ore for _, ore, _ in desk.postings("fee-1", "interest"))
-    assert total == 1335 == interest_for(13345, SRB, date(2026, 12, 17))
+    assert total == 1305 == interest_for(12345, SRB, date(2026, 5, 17)) + 935
     assert desk.postings("erst-1", "interest") == []  # no interest on civil claims
-    assert desk.claim("fee-1")["balance_ore"] == 12345 + 1000 + 10000 + 1335
+    assert desk.claim("fee-1")["balance_ore"] == 12345 + 1000 + 10000 + 1305
 
 
 def test_interest_is_off_by_default(desk: Desk) -> None:

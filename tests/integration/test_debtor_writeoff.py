@@ -214,7 +214,8 @@ def test_a_write_off_settles_the_principal_first(desk: Desk) -> None:
         principal = principal_balances(conn, K)
     # fee-2: the 202,00 kr. written off cover its 100 kr. principal, then its fee and interest
     assert principal == {"fee-1": 6000, "fee-2": 0}
-    # interest now runs on the 60 kr. left: 3 months of it is 1,80 kr., less the 2,00 posted
-    assert desk.dun(date(2026, 5, 17)).interest_postings == 0
-    desk.dun(date(2026, 7, 17))  # 5 months: 3,00 kr. in all
-    assert sum(ore for _, ore, _ in desk.postings("fee-1", "interest")) == 300
+    # interest runs on the principal outstanding when each month began: months 1 and 2 on
+    # 100 kr. (posted), month 3 (from 17 May) on the 60 kr. left after 19 April: 0,60 kr.
+    assert desk.dun(date(2026, 5, 17)).interest_ore == 60
+    desk.dun(date(2026, 7, 17))  # months 4 and 5 on 60 kr. too: 2,00 + 0,60 + 1,20 kr.
+    assert sum(ore for _, ore, _ in desk.postings("fee-1", "interest")) == 380
