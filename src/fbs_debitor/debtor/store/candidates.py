@@ -369,11 +369,15 @@ def principal_histories(
     conn: Connection, municipality: str, on: date
 ) -> dict[int, list[tuple[date, int]]]:
     """Claim database id -> the (effective date, øre) changes of its principal, for the open
-    public claims on invoices past their SRB whose principal changed after their due date (a
+    public claims on invoices past their SRB whose principal changed since it was charged (a
     payment, a regulation): interest is charged month by month on what was outstanding then
-    (``model.interest.interest_on_history``). Every other claim's principal was the same all
-    along, so it is left out. Two queries, the second for the few claims found."""
+    (``model.interest.interest_on_history``). A payment counts from its booking date, also one
+    that reached debtor after interest was charged (even one booked before the due date), and
+    a reversal from the day of the payment it reverses: a returned payment never paid anything.
+    Every other claim's principal was the same all along, so it is left out. Two queries, the
+    second for the few claims found."""
     principal_part = postings.c.amount_ore - postings.c.fee_part_ore
+    reversed_ = postings.alias("reversed")
     changed = conn.execute(
         select(postings.c.claim_pk)
         .select_from(
@@ -386,7 +390,7 @@ def principal_histories(
             claims.c.status == ClaimStatus.OPEN.value,
             claims.c.legal_basis == LegalBasis.PUBLIC.value,
             invoices.c.last_timely_payment_date < on,
-            postings.c.effective_on > invoices.c.due_date,
+            postings.c.kind != PostingKind.CHARGE.value,
             principal_part != 0,
         )
         .distinct()
@@ -397,8 +401,14 @@ def principal_histories(
     for start in range(0, len(pks), 900):
         rows = conn.execute(
             select(
-                postings.c.claim_pk, type_coerce(postings.c.effective_on, String), principal_part
-            ).where(postings.c.claim_pk.in_(pks[start : start + 900]), principal_part != 0)
+                postings.c.claim_pk,
+                type_coerce(
+                    func.coalesce(reversed_.c.effective_on, postings.c.effective_on), String
+                ),
+                principal_part,
+            )
+            .select_from(postings.outerjoin(reversed_, reversed_.c.id == postings.c.reverses))
+            .where(postings.c.claim_pk.in_(pks[start : start + 900]), principal_part != 0)
         )
         for pk, on_text, ore in rows:
             day = dates[on_text]
