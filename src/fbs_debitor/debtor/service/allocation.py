@@ -397,7 +397,9 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
     """Undo the coverage of a reversed payment (False: unknown or already reversed).
 
     Every coverage posting of the payment gets a ``reversal`` posting; the library hears of the
-    principal part (``CoverageReversed``); a paid claim opens again.
+    principal part (``CoverageReversed``); a paid claim opens again. So does every ``paid_in_time``
+    write-off it made: nothing was paid in time, so the reminder fees and interest it waived are
+    owed again (not on a claim cancelled since: those fell with it).
     """
     payment = conn.execute(
         select(payments).where(
@@ -409,15 +411,22 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
         return False
     covered = list(
         conn.execute(
-            select(postings).where(
+            select(postings)
+            .where(
                 postings.c.municipality == msg.municipality,
-                postings.c.kind == PostingKind.COVERAGE.value,
+                postings.c.kind.in_([PostingKind.COVERAGE.value, PostingKind.WRITE_OFF.value]),
                 postings.c.message_id == payment.message_id,
             )
+            .order_by(postings.c.id)
         )
     )
     for posting in covered:
         row = conn.execute(select(claims).where(claims.c.id == posting.claim_pk)).one()
+        if (
+            posting.kind == PostingKind.WRITE_OFF.value
+            and row.status == ClaimStatus.CANCELLED.value
+        ):
+            continue
         before, _ = principal_and_fees(_ledger(conn, row.id))
         append_postings(
             conn,
