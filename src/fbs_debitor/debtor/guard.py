@@ -10,7 +10,8 @@ Checked:
   with a fee but without its postings, or the reverse);
 * interest only on public claims that are on an invoice, and never more than the law allows:
   ``interest_due(charge + write-ups, due date, last interest date)`` (so no interest on interest
-  or on fees);
+  or on fees), net of the interest taken back (write-offs by rule ``interest_correction``: a
+  late part payment spared months that a reversal later made owed again);
 * a written-off claim has its write-off posting, and every claim's write-off postings add up to
   its ``debtor_write_off`` rows;
 * a claim's invoice belongs to the claim's municipality and account, and the invoice's payment ID
@@ -125,6 +126,12 @@ def _interest_problems(conn: Connection, scoped: Any) -> list[str]:
     )
     interest = func.sum(case((kind == _INTEREST, amount), else_=0))
     last = func.max(case((kind == _INTEREST, postings.c.effective_on), else_=None))
+    corrected = (
+        select(write_offs.c.claim_pk, func.sum(write_offs.c.amount_ore).label("total"))
+        .where(write_offs.c.rule == "interest_correction")
+        .group_by(write_offs.c.claim_pk)
+        .subquery()
+    )
     rows = conn.execute(
         scoped(
             select(
@@ -135,18 +142,20 @@ def _interest_problems(conn: Connection, scoped: Any) -> list[str]:
                 gross,
                 interest,
                 last,
+                func.coalesce(corrected.c.total, 0),
             )
             .select_from(
-                claims.join(postings, postings.c.claim_pk == claims.c.id).outerjoin(
-                    invoices, invoices.c.id == claims.c.invoice_id
-                )
+                claims.join(postings, postings.c.claim_pk == claims.c.id)
+                .outerjoin(invoices, invoices.c.id == claims.c.invoice_id)
+                .outerjoin(corrected, corrected.c.claim_pk == claims.c.id)
             )
-            .group_by(claims.c.id, invoices.c.id)
+            .group_by(claims.c.id, invoices.c.id, corrected.c.total)
             .having(interest != 0)
         )
     )
     problems: list[str] = []
-    for m, cid, basis, due_date, gross_ore, interest_ore, last_on in rows:
+    for m, cid, basis, due_date, gross_ore, posted_ore, last_on, corrected_ore in rows:
+        interest_ore = int(posted_ore) - int(corrected_ore)
         if basis != LegalBasis.PUBLIC.value:
             problems.append(f"{m}/{cid}: interest on a {basis} claim")
         elif due_date is None:
