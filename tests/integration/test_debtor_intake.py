@@ -28,7 +28,7 @@ from fbs_debitor.contracts.registration import (
 )
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.debtor import views
-from fbs_debitor.debtor.service import intake
+from fbs_debitor.debtor.service import municipalities
 from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.tenants import service as tenants
@@ -150,7 +150,7 @@ def test_registration_creates_account_claim_and_charge(debtor: System) -> None:
     assert payload["accepted_type"] == ClaimRegistered.MESSAGE_TYPE
     with debtor.db.connect() as conn:
         assert views.claim_balances(conn, "101") == {"fee-1": 12500}
-        assert intake.get_config(conn, "101") is not None
+        assert municipalities.get_config(conn, "101") is not None
 
 
 def test_second_claim_of_the_same_debtor_reuses_the_account(debtor: System) -> None:
@@ -425,7 +425,7 @@ def test_municipality_configured_is_kept_and_updated(debtor: System) -> None:
         tenants.set_cutoff_date(conn, debtor.clock, "101", date(2026, 1, 1))
     debtor.drain()
     with debtor.db.connect() as conn:
-        config = intake.get_config(conn, "101")
+        config = municipalities.get_config(conn, "101")
     assert config is not None
     assert config["creditor_number"] == "89123456"
     assert config["debtor_vendor"] == "built-in"

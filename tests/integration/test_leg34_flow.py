@@ -22,6 +22,7 @@ from fbs_debitor.debtor.store.tables import claims
 from fbs_debitor.library.model import FeeStatus
 from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
+from fbs_debitor.payments.adapters.camt_writer import BankCredit
 from fbs_debitor.payments.service.register import RegisterPayment, pay_at_register
 from tests.integration.leg34_support import (
     CPR,
@@ -80,7 +81,8 @@ def test_reminder_fee_is_paid_before_the_principal(live: System, tmp_path: Path)
     live.drain()
     with live.db.connect() as conn:
         assert views.claim_balances(conn, K) == {str(f): 22000}
-    bank(live, tmp_path, credit("R1", 15000, pid))
+    # paid (booked) after the fee-bearing reminder: the fee was owed on the payment's day
+    bank(live, tmp_path, BankCredit("R1", 15000, live.clock.today(), pid, ""))
     # 100 kr reminder fee first, then 50 kr of the fee: the library's fee is 70 kr now
     assert fee_open(live, f) == (Money(7000), FeeStatus.OPEN)
     assert_reconciled(live)

@@ -26,7 +26,7 @@ from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
 from fbs_debitor.debtor.adapters.address.configured import configured_lookup
-from fbs_debitor.debtor.service import allocation, intake, unmatched
+from fbs_debitor.debtor.service import allocation, intake, municipalities, unmatched
 from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
 from fbs_debitor.debtor.service.dunning import DunningResult, run_dunning
 from fbs_debitor.debtor.service.invoicing import InvoicingResult, run_invoicing
@@ -106,7 +106,7 @@ def config_handler(clock: Clock) -> Handler:
 
     def handle(conn: Connection, envelope: Envelope) -> None:
         message = MunicipalityConfigured.from_payload(envelope.payload)
-        intake.configure_municipality(conn, clock, message)
+        municipalities.configure_municipality(conn, clock, message)
 
     return handle
 

@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pydantic
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, update
 
 from fbs_debitor.contracts.registration import (
     ClaimCancelled,
@@ -50,7 +50,6 @@ from fbs_debitor.contracts.registration import (
     RegistrationRejected,
 )
 from fbs_debitor.contracts.sending import Outgoing, send, send_many
-from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock, business_date
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import mask_cprs_in_text
@@ -86,7 +85,7 @@ from fbs_debitor.debtor.service.invoicing import (
 )
 from fbs_debitor.debtor.service.regulation import apply_plan
 from fbs_debitor.debtor.store import ledger
-from fbs_debitor.debtor.store.tables import claims, configs
+from fbs_debitor.debtor.store.tables import claims
 from fbs_debitor.messaging.envelope import Envelope
 from fbs_debitor.messaging.inbox import record_applied
 from fbs_debitor.messaging.outbox import wall_now
@@ -505,27 +504,3 @@ def answer_message(clock: Clock, outcome: Outcome) -> RegistrationAccepted | Reg
         code=outcome.code,
         reason=outcome.reason,
     )
-
-
-# -- municipal set-up -----------------------------------------------------------------------------
-
-
-def configure_municipality(conn: Connection, clock: Clock, message: MunicipalityConfigured) -> None:
-    """Keep debtor's copy of the municipality's set-up (insert or replace)."""
-    values = {
-        "name": message.name,
-        "creditor_number": message.creditor_number,
-        "debtor_vendor": message.debtor_vendor,
-        "updated_at": clock.now(),
-    }
-    where = configs.c.municipality == message.municipality
-    if conn.execute(select(configs.c.municipality).where(where)).first() is None:
-        conn.execute(configs.insert().values(municipality=message.municipality, **values))
-    else:
-        conn.execute(update(configs).where(where).values(**values))
-
-
-def get_config(conn: Connection, municipality: str) -> dict[str, Any] | None:
-    """Debtor's copy of the municipality's set-up, or None if it never arrived."""
-    row = conn.execute(select(configs).where(configs.c.municipality == municipality)).first()
-    return None if row is None else dict(row._mapping)

@@ -52,25 +52,12 @@ from fbs_debitor.contracts.sending import Outgoing, send_many
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.core.fik import PaymentId, validate_creditor_number
-from fbs_debitor.debtor.model.billing import (
-    WriteOffRule,
-    due_date_for,
-    rule_write_off,
-    time_barred,
-)
+from fbs_debitor.debtor.model.billing import due_date_for, time_barred
 from fbs_debitor.debtor.model.claims import ClaimStatus, mask_debtor_id
 from fbs_debitor.debtor.model.rules import InvoicingMode
 from fbs_debitor.debtor.service.credit import accounts_with_credit, apply_credit
-from fbs_debitor.debtor.service.writeoff import WriteOff, apply_write_offs, reason_for
-from fbs_debitor.debtor.store.candidates import (
-    ANY_REVERSAL,
-    LAST_PAID_ON,
-    LIMITATION_FROM,
-    acknowledged_on,
-    agreements_covering,
-    agreements_until,
-    payments_standing,
-)
+from fbs_debitor.debtor.service.limitation import split_time_barred, write_off_time_barred
+from fbs_debitor.debtor.store.candidates import ANY_REVERSAL, LAST_PAID_ON, LIMITATION_FROM
 from fbs_debitor.debtor.store.invoices import allocate_payment_sequences
 from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
 from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, encode_letter, letter_data
@@ -324,7 +311,7 @@ def invoice_after_credit(conn: Connection, clock: Clock, later: Sequence[NewClai
         assert setup is not None  # invoice_on_registration found it
         apply_credit(conn, clock, municipality, {i.account_id for i in items})
         rows = _uninvoiced(conn, municipality, claim_ids=[i.message.claim_id for i in items])
-        rows, _ = _split_time_barred(conn, municipality, rows, clock.today())
+        rows, _ = split_time_barred(conn, municipality, rows, clock.today())
         _invoice_rows(conn, clock, setup, _groups(rows, InvoicingMode.IMMEDIATE, 0))
 
 
@@ -387,86 +374,6 @@ def _uninvoiced(
     return list(conn.execute(query))
 
 
-class TimeBarred(NamedTuple):
-    """An uninvoiced claim that is time-barred: its row (:func:`_uninvoiced`), its own due date
-    and the debtor's latest acknowledgement."""
-
-    row: Any
-    due_date: date
-    acknowledged_on: date | None
-
-
-def _split_time_barred(
-    conn: Connection, municipality: str, rows: list[Any], on: date
-) -> tuple[list[Any], list[TimeBarred]]:
-    """(the rows to invoice, the time-barred ones) of :func:`_uninvoiced` rows on ``on``.
-
-    A claim is time-barred 3 years after the later of its own due date and the debtor's latest
-    acknowledgement (``billing.limitation_date``); an acknowledgement only moves that date on,
-    so only the claims time-barred by their own due date and last payment alone are read
-    further (agreements, reversed payments): usually none, and no query is made."""
-    maybe = [
-        r
-        for r in rows
-        if time_barred(on, r.limitation_from, None if r.any_reversal else r.last_paid_on)
-    ]
-    if not maybe:
-        return rows, []
-    agreed = agreements_covering(conn, municipality)
-    standing = payments_standing(conn, [int(r.id) for r in maybe if r.any_reversal])
-    barred: dict[int, TimeBarred] = {}
-    for r in maybe:
-        paid_on = standing.get(int(r.id)) if r.any_reversal else r.last_paid_on
-        acknowledged = acknowledged_on(paid_on, agreed.get(int(r.id)))
-        if time_barred(on, r.limitation_from, acknowledged):
-            barred[int(r.id)] = TimeBarred(r, r.limitation_from, acknowledged)
-    return [r for r in rows if int(r.id) not in barred], list(barred.values())
-
-
-def _write_off_time_barred(
-    conn: Connection, clock: Clock, setup: BillingSetup, on: date, barred: list[TimeBarred]
-) -> int:
-    """Write off the time-barred claims the rules write off (``billing.rule_write_off``:
-    ``write_off_limitation`` on, no payment agreement running); returns how many."""
-    if not barred:
-        return 0
-    m = setup.municipality
-    agreements = agreements_until(conn, m)
-    items = []
-    for claim in barred:
-        r = claim.row
-        rule = rule_write_off(
-            setup.rules,
-            on=on,
-            balance_ore=int(r.balance_ore),
-            claim_due=claim.due_date,
-            acknowledged_on=claim.acknowledged_on,
-            srb=date.max,  # never invoiced: no reminder rule applies
-            reminders_sent=0,
-            last_reminder_on=None,
-            under_agreement=agreements.get(int(r.account_id), date.min) >= on,
-        )
-        if rule is not WriteOffRule.LIMITATION:
-            continue
-        items.append(
-            WriteOff(
-                claim_pk=int(r.id),
-                claim_id=r.claim_id,
-                municipality=m,
-                amount_ore=int(r.balance_ore),
-                balance_ore=int(r.balance_ore),
-                principal_ore=int(r.balance_ore),  # never invoiced: no fees or interest on it
-                coverage_sequence=int(r.coverage_sequence),
-                rule=rule,
-                reason=reason_for(
-                    rule, due_date=claim.due_date, acknowledged_on=claim.acknowledged_on
-                ),
-            )
-        )
-    apply_write_offs(conn, clock, on, items)
-    return len(items)
-
-
 def _after_credit(
     conn: Connection,
     clock: Clock,
@@ -482,11 +389,11 @@ def _after_credit(
     invoiced."""
     on = on or clock.today()
     if rows is None:
-        rows, _ = _split_time_barred(
+        rows, _ = split_time_barred(
             conn, municipality, _uninvoiced(conn, municipality, claim_pk), on
         )
     if rows and apply_credit(conn, clock, municipality, {int(r.account_id) for r in rows}):
-        rows, _ = _split_time_barred(
+        rows, _ = split_time_barred(
             conn, municipality, _uninvoiced(conn, municipality, claim_pk), on
         )
     return rows
@@ -568,8 +475,8 @@ def run_invoicing(
             continue
         # time-barred claims first: written off (or held), never invoiced, and not paid from
         # credit on the way to an invoice
-        rows, barred = _split_time_barred(conn, m, _uninvoiced(conn, m), on)
-        n_barred = _write_off_time_barred(conn, clock, setup, on, barred)
+        rows, barred = split_time_barred(conn, m, _uninvoiced(conn, m), on)
+        n_barred = write_off_time_barred(conn, clock, setup, on, barred)
         written_off += n_barred
         held += len(barred) - n_barred
         rows = _after_credit(conn, clock, m, on=on, rows=rows)
