@@ -8,14 +8,17 @@ transaction: the caller's):
 2. **interest** (if ``rules.interest_enabled``) on public claims: the difference between
    ``interest_due(principal, due date, on)`` and the interest posted before;
 3. **reminders**: for every open invoice past its SRB the next step of the rules when
-   ``on >= SRB + step.days_after_deadline``: one ``debtor_reminder`` row (unique per invoice and
-   step), a ``reminder_fee`` posting per claim by its legal basis (``step.fee_for(basis)``, the
-   civil guard of ``billing.fee_for_claim`` applied per claim) and a letter row.
+   ``on >= SRB + step.days_after_deadline`` and the previous reminder's deadline has passed
+   (``billing.next_step``): one ``debtor_reminder`` row (unique per invoice and step), at most
+   ONE ``reminder_fee`` posting for the whole letter (``billing.letter_fee``: the cap is per
+   letter, decision 0012; the civil guard counts the fee-bearing letters of the invoice) and a
+   letter row whose claim lines show principal, fees so far and interest apart, and whose title
+   ("Påmindelse", "1. rykker", ...) is fixed now from the rules (``billing.step_titles``).
 
 Never reminded: claims that are paid (balance 0), cancelled, written off, handed over (only open
 claims with a positive balance are loaded), accounts under a payment agreement and deceased
-debtors. One step per invoice per date, so re-running a date changes nothing and a missed day is
-caught up one step per later run.
+debtors. One step per invoice per date, so re-running a date changes nothing; a missed day is
+caught up one step at a time, each after the previous letter's deadline.
 
 Set-based: one query loads the candidates of a municipality (``candidates.load_candidates``),
 decisions are made in Python, and every table gets one bulk insert (``fastsql``: the driver's
@@ -39,11 +42,13 @@ from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.fastsql import allocate_ids, bind_value, fast_insert
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.billing import (
-    fee_for_claim,
+    claim_parts,
     interest_to_post,
+    letter_fee,
     next_step,
     reminder_pay_by,
     rule_write_off,
+    step_titles,
 )
 from fbs_debitor.debtor.model.claims import mask_debtor_id
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
@@ -60,6 +65,7 @@ from fbs_debitor.debtor.store.candidates import (
     agreements_until,
     deceased_accounts,
     load_candidates,
+    settled_postings,
 )
 from fbs_debitor.debtor.store.ledger import append_postings
 from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, letter_data
@@ -80,8 +86,9 @@ class DunningResult:
 
     invoices / claims:    open invoices past their SRB looked at, and their open claims.
     reminders / letters:  reminder rows and letter rows made.
-    fee_postings / fees_ore:            reminder fee postings and their total.
-    fees_withheld:        civil fees the legal guard held back (3 fee reminders / 10 days).
+    fee_postings / fees_ore:            reminder fee postings (one per letter at most) and
+                          their total.
+    fees_withheld:        letters whose fee the civil guard held back (3 fee reminders / 10 days).
     interest_postings / interest_ore:   interest postings and their total.
     write_offs / written_off_ore:       write-offs by rule and their total.
     held_by_agreement:    invoices with a step due that a payment agreement held back.
@@ -117,7 +124,8 @@ class DunningResult:
 
 @dataclass
 class _Reminder:
-    """One planned reminder: its row values, fee postings (claim id, øre) and letter data."""
+    """One planned reminder: its row values, its fee posting (claim id, øre; none or one) and
+    letter data."""
 
     invoice_id: int
     account_id: int
@@ -125,6 +133,17 @@ class _Reminder:
     announces_collection: bool
     fees: list[tuple[int, int]]
     letter: str  # the letter's data as JSON
+
+
+@dataclass(frozen=True, slots=True)
+class _Due:
+    """An invoice whose next step goes out in this run, before its letter is made."""
+
+    invoice: InvoiceCandidates
+    claims: list[Candidate]
+    interest: dict[int, int]
+    number: int
+    step: ReminderStep
 
 
 @dataclass
@@ -209,6 +228,7 @@ def _plan(
         write_offs=deceased_write_offs(conn, m) if deceased else [], interest=[], reminders=[]
     )
     letters_of_run = _Letters(setup, on)
+    due_now: list[_Due] = []
     for invoice in load_candidates(conn, m, on):
         result.invoices += 1
         result.claims += len(invoice.claims)
@@ -263,7 +283,12 @@ def _plan(
         if sum(c.balance_ore for c in keep) < rules.reminder_min_ore:
             result.below_reminder_minimum += 1
             continue
-        _plan_reminder(plan, letters_of_run, invoice, keep, interest, due, on, result)
+        due_now.append(_Due(invoice, keep, interest, *due))
+    # the few claims that had payments (or part write-offs) are split from their postings
+    split = settled_postings(conn, (c.claim_pk for d in due_now for c in d.claims if c.settled))
+    titles = step_titles(rules)
+    for d in due_now:
+        _plan_reminder(plan, letters_of_run, d, split, titles[d.number - 1], on, result)
     return plan
 
 
@@ -322,6 +347,7 @@ class _Letters:
         invoice: InvoiceCandidates,
         number: int,
         step: ReminderStep,
+        title: str,
         lines: list[list[Any]],
     ) -> str:
         data = self.base.copy()
@@ -333,49 +359,88 @@ class _Letters:
         data["code_line"] = f"+71<{invoice.payment_id}+{invoice.creditor_number}<"
         data["lines"] = lines
         data["reminder_number"] = number
+        data["title"] = title
         data["announces_collection"] = step.announces_collection
         data["reference"] = f"Opkrævning nr. {invoice.invoice_id}"
         return _JSON.encode(data)
 
 
+def _later(a: date | None, b: date | None) -> date | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return max(a, b)
+
+
+_CIVIL = LegalBasis.CIVIL
+
+
 def _plan_reminder(
     plan: _Plan,
     letters_of_run: _Letters,
-    invoice: InvoiceCandidates,
-    claims: list[Candidate],
-    interest: dict[int, int],
-    due: tuple[int, ReminderStep],
+    due: _Due,
+    split: dict[int, list[tuple[PostingKind, int]]],
+    title: str,
     on: date,
     result: DunningResult,
 ) -> None:
-    """The reminder row, fee postings and letter of one invoice's step."""
-    number, step = due
-    fees: list[tuple[int, int]] = []
-    lines: list[list[Any]] = []
-    for claim in claims:
-        fee, withheld = fee_for_claim(
+    """The reminder row, its one fee posting (if any) and the letter of one invoice's step."""
+    invoice, claims, interest, step = due.invoice, due.claims, due.interest, due.step
+    if step.fee_public_ore or step.fee_civil_ore:
+        # a letter is a fee-bearing reminder of every claim on it: the civil guard counts the
+        # invoice's fee-bearing letters (and, for a claim that came from another invoice, the
+        # fees it carried itself)
+        fee, carrier, withheld = letter_fee(
             step,
-            claim.basis,
-            fee_reminders=claim.fee_reminders,
-            last_fee_on=claim.last_fee_on,
-            on=on,
+            [
+                (
+                    c.basis,
+                    max(invoice.fee_letters, c.fee_reminders),
+                    _later(invoice.last_fee_letter_on, c.last_fee_on),
+                )
+                if c.basis is _CIVIL
+                else (c.basis, 0, None)
+                for c in claims
+            ],
+            on,
         )
         result.fees_withheld += withheld
+    else:
+        fee = 0
+    lines: list[list[Any]] = []
+    for claim in claims:
+        # what is left of principal, fees so far and interest (with this run's interest)
+        if claim.settled:
+            principal, fees, interest_ore = claim_parts(split[claim.claim_pk])
+        else:
+            fees, interest_ore = claim.fees_ore, claim.interest_ore
+            principal = claim.balance_ore - fees - interest_ore
+        interest_ore += interest.get(claim.claim_pk, 0)
         text = claim.text or _KIND_TEXT.get(claim.claim_kind, claim.claim_kind)
-        lines.append([f"{text} ({claim.claim_id})", claim.balance_ore, _materials(claim.materials)])
-        if claim.claim_pk in interest:
-            lines.append([f"Renter ({claim.claim_id})", interest[claim.claim_pk], []])
-        if fee:
-            fees.append((claim.claim_pk, fee))
-            lines.append([f"Rykkergebyr ({claim.claim_id})", fee, []])
+        lines.append(
+            [
+                f"{text} ({claim.claim_id})",
+                principal + fees + interest_ore,
+                _materials(claim.materials),
+                {
+                    "claim": claim.claim_id,
+                    "principal": principal,
+                    "fees": fees,
+                    "interest": interest_ore,
+                },
+            ]
+        )
+    fees_posted: list[tuple[int, int]] = []
+    if fee:
+        fees_posted.append((claims[carrier].claim_pk, fee))
+        lines.append(["Rykkergebyr for denne rykker", fee, [], {"fee": True}])
     plan.reminders.append(
         _Reminder(
             invoice_id=invoice.invoice_id,
             account_id=invoice.account_id,
-            step_number=number,
+            step_number=due.number,
             announces_collection=step.announces_collection,
-            fees=fees,
-            letter=letters_of_run.encode(invoice, number, step, lines),
+            fees=fees_posted,
+            letter=letters_of_run.encode(invoice, due.number, step, title, lines),
         )
     )
 

@@ -1,8 +1,11 @@
 """What the dunning run and the write-off rules look at, read set-based: ONE query per
 municipality loads every open claim with a positive balance on an invoice past its last timely
 payment date, with the invoice, the debtor, the claim's balance components from its postings
-and the invoice's reminders so far. Decisions are then made in Python (``billing``); nothing is
-read per claim.
+and the invoice's reminders so far (one grouped subquery of ``debtor_reminder`` per invoice:
+the last step and its date, and the fee-bearing letters and the date of the latest, which the
+civil guard counts per letter). Decisions are then made in Python (``billing``); nothing is
+read per claim, except the postings of the few claims a reminder letter needs split after a
+payment (``settled_postings``).
 
 Two small reads go with it: the accounts under a payment agreement and the deceased accounts
 (few rows each).
@@ -10,7 +13,7 @@ Two small reads go with it: the accounts under a payment agreement and the decea
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -47,8 +50,15 @@ class Candidate(NamedTuple):
     principal_ore:         charge + write-ups - write-downs - write-offs, at least 0 (interest
                            is on this only).
     interest_ore:          interest posted so far.
-    fee_reminders:         reminder fee postings so far (for the civil guard).
+    fee_reminders:         reminder fee postings on this claim so far (the letters that charged
+                           their fee on it; the civil guard counts the invoice's fee-bearing
+                           letters, ``InvoiceCandidates.fee_letters``, and this for a claim that
+                           came from another invoice).
     last_fee_on:           the date of the latest reminder fee posting, if any.
+    fees_ore:              reminder fees posted so far.
+    settled:               postings that settle part of it (coverage, reversal, write-off,
+                           cancellation): a letter then needs the split of ``settled_postings``;
+                           without, principal, fees and interest are the sums posted.
     """
 
     claim_pk: int
@@ -63,6 +73,8 @@ class Candidate(NamedTuple):
     interest_ore: int
     fee_reminders: int
     last_fee_on: date | None
+    fees_ore: int
+    settled: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,9 @@ class InvoiceCandidates:
 
     reminders_sent:    the highest reminder step it has had (0: none).
     last_reminder_on:  the date of its latest reminder, if any.
+    fee_letters:       its reminders with a fee (each a fee-bearing reminder of every claim on
+                       it, renteloven § 9 b).
+    last_fee_letter_on: the date of the latest of those, if any.
     """
 
     invoice_id: int
@@ -83,22 +98,41 @@ class InvoiceCandidates:
     srb: date
     reminders_sent: int
     last_reminder_on: date | None
+    fee_letters: int
+    last_fee_letter_on: date | None
     claims: list[Candidate]
+
+
+_SETTLING = [
+    PostingKind.COVERAGE.value,
+    PostingKind.REVERSAL.value,
+    PostingKind.WRITE_OFF.value,
+    PostingKind.CANCELLATION.value,
+]
+
+
+def _reminders_so_far(municipality: str) -> Any:
+    """Per invoice of the municipality with reminders: the last step, its date, the number of
+    fee-bearing reminders and the date of the latest (one grouped pass over its reminders)."""
+    with_fee = reminders.c.fee_total_ore > 0
+    return (
+        select(
+            reminders.c.invoice_id,
+            func.max(reminders.c.step_number).label("last_step"),
+            func.max(reminders.c.reminder_date).label("last_on"),
+            func.sum(case((with_fee, 1), else_=0)).label("fee_letters"),
+            func.max(case((with_fee, reminders.c.reminder_date), else_=None)).label("last_fee_on"),
+        )
+        .where(reminders.c.municipality == municipality)
+        .group_by(reminders.c.invoice_id)
+        .subquery("reminded")
+    )
 
 
 def _query(municipality: str, on: date) -> Any:
     kind, amount = postings.c.kind, postings.c.amount_ore
     fee = PostingKind.REMINDER_FEE.value
-    last_step = (
-        select(func.max(reminders.c.step_number))
-        .where(reminders.c.invoice_id == invoices.c.id)
-        .scalar_subquery()
-    )
-    last_reminder = (
-        select(func.max(reminders.c.reminder_date))
-        .where(reminders.c.invoice_id == invoices.c.id)
-        .scalar_subquery()
-    )
+    reminded = _reminders_so_far(municipality)
     balance = func.sum(amount)
     return (
         select(
@@ -112,8 +146,12 @@ def _query(municipality: str, on: date) -> Any:
             # per distinct value, instead of a parse per row
             type_coerce(invoices.c.due_date, String),
             type_coerce(invoices.c.last_timely_payment_date, String),
-            last_step,
-            type_coerce(last_reminder, String),
+            # one value per invoice (max over the claim's posting rows: PostgreSQL asks for an
+            # aggregate or a GROUP BY column)
+            func.max(reminded.c.last_step),
+            type_coerce(func.max(reminded.c.last_on), String),
+            func.max(reminded.c.fee_letters),
+            type_coerce(func.max(reminded.c.last_fee_on), String),
             claims.c.id,
             claims.c.claim_id,
             claims.c.claim_kind,
@@ -126,11 +164,14 @@ def _query(municipality: str, on: date) -> Any:
             func.sum(case((kind == PostingKind.INTEREST.value, amount), else_=0)),
             func.sum(case((kind == fee, 1), else_=0)),
             type_coerce(func.max(case((kind == fee, postings.c.effective_on), else_=None)), String),
+            func.sum(case((kind == fee, amount), else_=0)),
+            func.sum(case((kind.in_(_SETTLING), 1), else_=0)),
         )
         .select_from(
             claims.join(invoices, invoices.c.id == claims.c.invoice_id)
             .join(accounts, accounts.c.id == invoices.c.account_id)
             .join(postings, postings.c.claim_pk == claims.c.id)
+            .outerjoin(reminded, reminded.c.invoice_id == invoices.c.id)
         )
         .where(
             claims.c.municipality == municipality,
@@ -170,6 +211,8 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
         srb,
         last_step,
         last_reminder,
+        fee_letters,
+        last_fee_letter,
         claim_pk,
         claim_id,
         claim_kind,
@@ -182,6 +225,8 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
         interest_ore,
         fee_reminders,
         last_fee_on,
+        fees_ore,
+        settled,
     ) in conn.execute(_query(municipality, on)).all():
         invoice = by_invoice.get(invoice_id)
         if invoice is None:
@@ -199,6 +244,8 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
                 srb=last_timely,
                 reminders_sent=last_step or 0,
                 last_reminder_on=dates[last_reminder],
+                fee_letters=int(fee_letters or 0),
+                last_fee_letter_on=dates[last_fee_letter],
                 claims=[],
             )
         invoice.claims.append(
@@ -215,6 +262,8 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
                 int(interest_ore),
                 int(fee_reminders),
                 dates[last_fee_on],
+                int(fees_ore),
+                int(settled),
             )
         )
     out = [by_invoice[i] for i in sorted(by_invoice)]
@@ -254,3 +303,22 @@ def iter_claims(groups: list[InvoiceCandidates]) -> Iterator[tuple[InvoiceCandid
     for invoice in groups:
         for claim in invoice.claims:
             yield invoice, claim
+
+
+def settled_postings(
+    conn: Connection, claim_pks: Iterable[int], chunk: int = 500
+) -> dict[int, list[tuple[PostingKind, int]]]:
+    """Claim database id -> its postings as (kind, øre) in booking order, for the claims a
+    reminder letter must split after a payment (``Candidate.settled``; few)."""
+    pks = sorted(set(claim_pks))
+    out: dict[int, list[tuple[PostingKind, int]]] = {pk: [] for pk in pks}
+    kinds = {k.value: k for k in PostingKind}
+    for start in range(0, len(pks), chunk):
+        rows = conn.execute(
+            select(postings.c.claim_pk, postings.c.kind, postings.c.amount_ore)
+            .where(postings.c.claim_pk.in_(pks[start : start + chunk]))
+            .order_by(postings.c.id)
+        )
+        for pk, kind, ore in rows:
+            out[int(pk)].append((kinds[kind], int(ore)))
+    return out

@@ -68,6 +68,27 @@ def letter_data(
     }
 
 
+def _line(text: str, ore: int, materials: Sequence[str], detail: dict[str, Any]) -> LetterLine:
+    """A line of a row's ``data``: [text, øre, materials] and, on a reminder, a fourth element
+    ``{"claim", "principal", "fees", "interest"}`` (a claim line) or ``{"fee": true}`` (the
+    letter's own fee)."""
+    parts = None
+    if "principal" in detail:
+        parts = (
+            Money(ore=int(detail["principal"])),
+            Money(ore=int(detail["fees"])),
+            Money(ore=int(detail["interest"])),
+        )
+    return LetterLine(
+        text,
+        Money(ore=int(ore)),
+        tuple(materials),
+        claim_id=str(detail.get("claim", "")),
+        parts=parts,
+        is_fee=bool(detail.get("fee")),
+    )
+
+
 def letter_from_data(data: dict[str, Any]) -> Letter:
     """The :class:`Letter` of a row's ``data``."""
     pay_by = data.get("pay_by")
@@ -82,13 +103,14 @@ def letter_from_data(data: dict[str, Any]) -> Letter:
         creditor_number=data["creditor_number"],
         code_line=data["code_line"],
         lines=tuple(
-            LetterLine(text, Money(ore=int(ore)), tuple(materials))
-            for text, ore, materials in data["lines"]
+            _line(line[0], line[1], line[2], line[3] if len(line) > 3 else {})
+            for line in data["lines"]
         ),
         reminder_number=data.get("reminder_number"),
         announces_collection=bool(data.get("announces_collection")),
         reference=data.get("reference", ""),
         pay_by=None if pay_by is None else date.fromisoformat(pay_by),
+        heading=data.get("title", ""),
     )
 
 
