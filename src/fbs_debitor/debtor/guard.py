@@ -192,7 +192,7 @@ def _reminder_fee_problems(conn: Connection, scoped: Any) -> list[str]:
     unnamed: set[tuple[str, int]] = set()
     for m, invoice_id, step, _, _, data in rows:
         lines = json.loads(data)["lines"] if data else []
-        ids = [str(x[3]["claim"]) for x in lines if len(x) > 3 and "claim" in x[3]]
+        ids = [str(x[3][0]) for x in lines if len(x) > 3 and isinstance(x[3], list)]
         named[(m, invoice_id, step)] = ids
         if not ids:
             unnamed.add((m, invoice_id))

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -68,7 +68,7 @@ from fbs_debitor.debtor.store.candidates import (
     settled_postings,
 )
 from fbs_debitor.debtor.store.ledger import append_postings
-from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, letter_data
+from fbs_debitor.debtor.store.letters import FEE_LINE, LETTER_COLUMNS, PENDING, letter_data
 from fbs_debitor.debtor.store.rules import (
     BillingSetup,
     billing_municipalities,
@@ -135,8 +135,7 @@ class _Reminder:
     letter: str  # the letter's data as JSON
 
 
-@dataclass(frozen=True, slots=True)
-class _Due:
+class _Due(NamedTuple):
     """An invoice whose next step goes out in this run, before its letter is made."""
 
     invoice: InvoiceCandidates
@@ -421,18 +420,13 @@ def _plan_reminder(
                 f"{text} ({claim.claim_id})",
                 principal + fees + interest_ore,
                 _materials(claim.materials),
-                {
-                    "claim": claim.claim_id,
-                    "principal": principal,
-                    "fees": fees,
-                    "interest": interest_ore,
-                },
+                [claim.claim_id, principal, fees, interest_ore],
             ]
         )
     fees_posted: list[tuple[int, int]] = []
     if fee:
         fees_posted.append((claims[carrier].claim_pk, fee))
-        lines.append(["Rykkergebyr for denne rykker", fee, [], {"fee": True}])
+        lines.append(["Rykkergebyr for denne rykker", fee, [], FEE_LINE])
     plan.reminders.append(
         _Reminder(
             invoice_id=invoice.invoice_id,
