@@ -177,14 +177,22 @@ def test_a_letter_beyond_the_cap_of_the_claims_it_reminded_of(desk: Desk) -> Non
     fee_id, _ = fee_posting_of(desk, 2)
     # 250 kr on a letter that reminds of a replacement charge (100 kr at most)
     with desk.system.db.begin() as conn:
-        conn.execute(update(postings).where(postings.c.id == fee_id).values(amount_ore=25000))
+        conn.execute(
+            update(postings)
+            .where(postings.c.id == fee_id)
+            .values(amount_ore=25000, fee_part_ore=25000)
+        )
     set_reminder(desk, 2, fee_total_ore=25000)
     assert problems(desk) == [
         f"{K}/invoice 1: reminder 2 charged 250,00 kr., above the 100,00 kr. one letter may "
         f"charge for the claims it reminded of"
     ]
     with desk.system.db.begin() as conn:
-        conn.execute(update(postings).where(postings.c.id == fee_id).values(amount_ore=10000))
+        conn.execute(
+            update(postings)
+            .where(postings.c.id == fee_id)
+            .values(amount_ore=10000, fee_part_ore=10000)
+        )
     set_reminder(desk, 2, fee_total_ore=10000)
     assert problems(desk) == []
 

@@ -23,7 +23,7 @@ from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.contracts.registration import DebtorRef
 from fbs_debitor.debtor.adapters.pdf import render_html, render_pdf
 from fbs_debitor.debtor.service import allocation
-from fbs_debitor.debtor.store.letters import load_letter
+from fbs_debitor.debtor.store.letters import load_letter_and_debtor
 from fbs_debitor.debtor.store.tables import letters, postings, reminders
 from tests.integration.debtor_billing_support import CPR, Desk, K, auth
 
@@ -95,7 +95,7 @@ def newest_reminder_html(desk: Desk) -> tuple[str, bytes]:
             .first()
         )
         assert letter_id is not None
-        letter = load_letter(conn, K, int(letter_id))
+        letter, _, _ = load_letter_and_debtor(conn, K, int(letter_id))
     return render_html(letter), render_pdf(letter)
 
 
