@@ -66,16 +66,19 @@ def test_dunning_run_and_letter_delivery(tmp_path: Path) -> None:
         )
     )
     assert (again["reminders"], again["postings"]) == (0, 0)
+    # the påmindelse of 19 April asks for payment by 29 April: the next step waits until then
+    waits = json.loads(invoke("dunning", "run", "--date", "2026-04-29", "--database", db, "--json"))
+    assert waits["reminders"] == 0
     second = json.loads(
-        invoke("dunning", "run", "--date", "2026-04-20", "--database", db, "--json")
+        invoke("dunning", "run", "--date", "2026-04-30", "--database", db, "--json")
     )
     assert (second["reminders"], second["fees_ore"]) == (2, 20000)
-    assert "dunning run for 2026-04-21" in invoke(
-        "dunning", "run", "--date", "2026-04-21", "--database", db
+    assert "dunning run for 2026-05-01" in invoke(
+        "dunning", "run", "--date", "2026-05-01", "--database", db
     )
 
     invoiced = json.loads(
-        invoke("dunning", "invoice", "--date", "2026-04-21", "--database", db, "--json")
+        invoke("dunning", "invoice", "--date", "2026-05-01", "--database", db, "--json")
     )
     assert invoiced["invoices"] == 0  # both claims were invoiced on registration
 

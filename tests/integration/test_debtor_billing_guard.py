@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete, insert, select, update
 
 from fbs_debitor.debtor import guard
-from fbs_debitor.debtor.store.tables import claims, invoices, postings, write_offs
+from fbs_debitor.debtor.store.tables import claims, invoices, postings, reminders, write_offs
 from tests.integration.debtor_billing_support import (
     OTHER_CPR,
     Desk,
@@ -148,3 +148,110 @@ def test_a_claim_on_another_debtors_invoice_and_a_bad_payment_id(desk: Desk) -> 
     assert problem.startswith(f"{K}/invoice {own}: payment ID {bad}:")
     with desk.system.db.begin() as conn:
         conn.execute(update(invoices).where(invoices.c.id == own).values(payment_id=good))
+
+
+def set_reminder(desk: Desk, step: int, **values: object) -> None:
+    with desk.system.db.begin() as conn:
+        conn.execute(update(reminders).where(reminders.c.step_number == step).values(**values))
+
+
+def fee_posting_of(desk: Desk, step: int) -> tuple[int, int]:
+    """(posting id, reminder id) of the fee posting of the reminder with this step."""
+    with desk.system.db.connect() as conn:
+        pid, rid = conn.execute(
+            select(postings.c.id, postings.c.reminder_id)
+            .join_from(postings, reminders, reminders.c.id == postings.c.reminder_id)
+            .where(reminders.c.step_number == step)
+        ).one()
+    return int(pid), int(rid)
+
+
+def test_a_letter_beyond_the_cap_of_the_claims_it_reminded_of(desk: Desk) -> None:
+    desk.rules(invoicing_mode="collected")
+    desk.register("fee-1", 12500)
+    desk.register("erst-1", 34900, kind="compensation")
+    assert desk.invoice(date(2026, 3, 2)).invoices == 1
+    desk.dun(date(2026, 3, 30))
+    desk.dun(date(2026, 4, 19))
+    assert problems(desk) == []
+    fee_id, _ = fee_posting_of(desk, 2)
+    # 250 kr on a letter that reminds of a replacement charge (100 kr at most)
+    with desk.system.db.begin() as conn:
+        conn.execute(
+            update(postings)
+            .where(postings.c.id == fee_id)
+            .values(amount_ore=25000, fee_part_ore=25000)
+        )
+    set_reminder(desk, 2, fee_total_ore=25000)
+    assert problems(desk) == [
+        f"{K}/invoice 1: reminder 2 charged 250,00 kr., above the 100,00 kr. one letter may "
+        f"charge for the claims it reminded of"
+    ]
+    with desk.system.db.begin() as conn:
+        conn.execute(
+            update(postings)
+            .where(postings.c.id == fee_id)
+            .values(amount_ore=10000, fee_part_ore=10000)
+        )
+    set_reminder(desk, 2, fee_total_ore=10000)
+    assert problems(desk) == []
+
+
+def test_a_letter_with_a_fee_on_each_claim(desk: Desk) -> None:
+    desk.rules(invoicing_mode="collected")
+    desk.register("fee-1", 12500)
+    desk.register("fee-2", 4000)
+    assert desk.invoice(date(2026, 3, 2)).invoices == 1
+    desk.dun(date(2026, 3, 30))
+    desk.dun(date(2026, 4, 19))
+    _, reminder_id = fee_posting_of(desk, 2)
+    second = post(desk, "fee-2", "reminder_fee", 10000, reminder_id=reminder_id)
+    set_reminder(desk, 2, fee_total_ore=20000)  # within 250 kr, but two fees on one letter
+    assert problems(desk) == [
+        f"{K}/invoice 1: reminder 2 has 2 fee postings; a letter carries one fee"
+    ]
+    drop_posting(desk, second)
+    set_reminder(desk, 2, fee_total_ore=10000)
+
+
+def test_civil_fee_letters_within_ten_days_or_more_than_three(desk: Desk) -> None:
+    fee = {"fee_public_ore": 10000, "fee_civil_ore": 10000}
+    desk.rules(
+        reminder_steps=[{"days_after_deadline": 14, **fee}, {"days_after_deadline": 34, **fee}]
+    )
+    desk.register("erst-1", 34900, kind="compensation")
+    desk.dun(date(2026, 3, 30))
+    desk.dun(date(2026, 4, 19))
+    assert problems(desk) == []
+    set_reminder(desk, 1, reminder_date=date(2026, 4, 12))
+    assert problems(desk) == [
+        f"{K}/erst-1: fee-bearing reminders on 2026-04-12 and 2026-04-19, less than 10 days apart"
+    ]
+    set_reminder(desk, 1, reminder_date=date(2026, 3, 30))
+    # two more fee-bearing reminders of the invoice (without letters: every claim on the
+    # invoice counts as reminded)
+    added: list[tuple[int, int]] = []
+    with desk.system.db.connect() as conn:
+        invoice_id = conn.execute(select(reminders.c.invoice_id)).scalars().first()
+    for step, on in ((3, date(2026, 5, 10)), (4, date(2026, 5, 30))):
+        with desk.system.db.begin() as conn:
+            key = conn.execute(
+                insert(reminders).values(
+                    municipality=K,
+                    invoice_id=invoice_id,
+                    step_number=step,
+                    reminder_date=on,
+                    fee_total_ore=10000,
+                    announces_collection=False,
+                    created_at=T0,
+                )
+            ).inserted_primary_key
+        assert key is not None
+        added.append((int(key[0]), post(desk, "erst-1", "reminder_fee", 10000, reminder_id=key[0])))
+    assert problems(desk) == [
+        f"{K}/erst-1: 4 fee-bearing reminders on a civil claim; the law allows 3"
+    ]
+    for reminder_id, posting_id in added:
+        drop_posting(desk, posting_id)
+        with desk.system.db.begin() as conn:
+            conn.execute(delete(reminders).where(reminders.c.id == reminder_id))

@@ -4,7 +4,9 @@ cancelled, written off or under a payment agreement; interest to the øre; idemp
 
 Claims registered on Monday 2 March 2026 are due (and have their SRB) on Monday 16 March. The
 default steps: a free reminder 14 days after the SRB (30 March) and one with 100 kr on either
-kind of claim 34 days after it (19 April), announcing hand-over to collection.
+kind of claim 34 days after it (19 April), announcing hand-over to collection. A reminder asks
+for payment within 10 days (the next bank day); the next one waits until that has passed.
+Easter 2026: 2-6 April (Maundy Thursday to Easter Monday); Whit Monday 25 May.
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ def test_reminders_come_on_exactly_the_right_days_over_a_year(desk: Desk) -> Non
         ("Opkrævning", 34900),
         ("Påmindelse", 12500),
         ("Påmindelse", 34900),
-        ("Rykker 2", 22500),
-        ("Rykker 2", 44900),
+        ("1. rykker", 22500),
+        ("1. rykker", 44900),
     ]
     assert desk.account()["balance_ore"] == 12500 + 34900 + 2 * 10000
 
@@ -113,9 +115,15 @@ def test_a_fourth_fee_reminder_on_a_civil_claim_is_refused_at_run_time(desk: Des
     ]
     desk.rules(reminder_steps=civil_fees)
     desk.register("erst-1", 34900, kind="compensation")
-    for day in days(date(2026, 3, 17), date(2026, 4, 20)):
+    for day in days(date(2026, 3, 17), date(2026, 4, 30)):
         desk.dun(day)
-    assert len(fees(desk, "erst-1")) == 3
+    # step 1 on SRB + 10; each later one the day after the previous letter's date to pay by:
+    # 26 March pays by Tue 7 April (5 and 6 April are Easter), 8 April by Mon 20 April
+    assert fees(desk, "erst-1") == [
+        (10000, date(2026, 3, 26)),
+        (10000, date(2026, 4, 8)),
+        (10000, date(2026, 4, 21)),
+    ]
     # new rules, each within the law, whose fourth step would be a fourth fee on this claim
     desk.rules(
         reminder_steps=[
@@ -125,15 +133,17 @@ def test_a_fourth_fee_reminder_on_a_civil_claim_is_refused_at_run_time(desk: Des
             {"days_after_deadline": 40, "fee_public_ore": 0, "fee_civil_ore": 10000},
         ]
     )
-    result = desk.dun(SRB + timedelta(days=40))
+    assert desk.dun(date(2026, 5, 1)).reminders == 0  # 21 April's letter pays by 1 May
+    result = desk.dun(date(2026, 5, 2))
     assert (result.reminders, result.fee_postings, result.fees_withheld) == (1, 0, 1)
-    assert reminder_days(desk, "erst-1")[-1] == (4, SRB + timedelta(days=40), 0)
+    assert reminder_days(desk, "erst-1")[-1] == (4, date(2026, 5, 2), 0)
     assert len(fees(desk, "erst-1")) == 3  # never more than three (renteloven § 9 b)
     newest = desk.account()["letters"][0]
-    assert newest["title"] == "Rykker 4" and newest["total_ore"] == 34900 + 3 * 10000
+    # titled by the rules of its day: the fourth step of the new rules is their "3. rykker"
+    assert newest["title"] == "3. rykker" and newest["total_ore"] == 34900 + 3 * 10000
 
 
-def test_two_civil_fees_are_never_within_ten_days_even_when_catching_up(desk: Desk) -> None:
+def test_after_downtime_the_next_reminder_waits_for_the_previous_deadline(desk: Desk) -> None:
     desk.rules(
         reminder_steps=[
             {"days_after_deadline": 10, "fee_public_ore": 10000, "fee_civil_ore": 10000},
@@ -142,12 +152,18 @@ def test_two_civil_fees_are_never_within_ten_days_even_when_catching_up(desk: De
     )
     desk.register("erst-1", 34900, kind="compensation")
     desk.register("fee-1", 12500)
-    late = SRB + timedelta(days=25)  # the run was down for days: both steps are due
+    late = SRB + timedelta(days=25)  # Fri 10 April: the run was down for days, both steps due
     assert desk.dun(late).reminders == 2  # step 1 only
-    assert desk.dun(late + timedelta(days=1)).fees_withheld == 1  # step 2: civil fee held back
-    assert fees(desk, "erst-1") == [(10000, late)]
-    assert fees(desk, "fee-1") == [(10000, late), (10000, late + timedelta(days=1))]
-    assert [r[0] for r in reminder_days(desk, "erst-1")] == [1, 2]
+    # it asked for payment by Mon 20 April; until that has passed, nothing (not a fee a day)
+    for day in days(late + timedelta(days=1), date(2026, 4, 20)):
+        assert desk.dun(day).reminders == 0, day
+    assert desk.dun(date(2026, 4, 21)).reminders == 2
+    for claim_id in ("erst-1", "fee-1"):
+        assert fees(desk, claim_id) == [(10000, late), (10000, date(2026, 4, 21))]
+        assert [r[:2] for r in reminder_days(desk, claim_id)] == [
+            (1, late),
+            (2, date(2026, 4, 21)),
+        ]
 
 
 def test_never_reminded_paid_cancelled_written_off_or_under_agreement(desk: Desk) -> None:
@@ -174,14 +190,15 @@ def test_never_reminded_paid_cancelled_written_off_or_under_agreement(desk: Desk
         (1, date(2026, 3, 30)),
         (2, date(2026, 4, 19)),
     ]
-    # the agreement ran until 30 April; from 1 May the procedure catches up, a step a day
-    desk.dun(date(2026, 4, 30))
-    desk.dun(date(2026, 5, 1))
-    desk.dun(date(2026, 5, 2))
+    # the agreement ran until 30 April; from 1 May the procedure resumes, but its second step
+    # (overdue since 19 April) waits until the first letter's date to pay by, Mon 11 May, has
+    # passed: not a fee-bearing reminder the day after the first (renteloven § 9 b)
+    for day in days(date(2026, 4, 30), date(2026, 5, 31)):
+        desk.dun(day)
     agreed = desk.invoice_of("agreed", OTHER_CPR)["reminders"]
-    assert [(r["number"], r["date"]) for r in agreed] == [
-        (1, date(2026, 5, 1)),
-        (2, date(2026, 5, 2)),
+    assert [(r["number"], r["date"], r["fee_total_ore"]) for r in agreed] == [
+        (1, date(2026, 5, 1), 0),
+        (2, date(2026, 5, 12), 10000),
     ]
     assert desk.account(OTHER_CPR)["payment_agreement"]["active"] is False
 
@@ -214,9 +231,11 @@ def test_one_step_per_run_when_several_are_due(desk: Desk) -> None:
     assert desk.dun(date(2026, 5, 1)).reminders == 1  # steps 1 and 2 are both due
     assert reminder_days(desk, "fee-1") == [(1, date(2026, 5, 1), 0)]
     assert desk.dun(date(2026, 5, 1)).reminders == 0
-    assert desk.dun(date(2026, 5, 2)).reminders == 1
-    assert reminder_days(desk, "fee-1")[-1] == (2, date(2026, 5, 2), 10000)
-    assert desk.dun(date(2026, 5, 3)).reminders == 0
+    assert desk.dun(date(2026, 5, 2)).reminders == 0  # 1 May's letter pays by Mon 11 May
+    assert desk.dun(date(2026, 5, 11)).reminders == 0
+    assert desk.dun(date(2026, 5, 12)).reminders == 1
+    assert reminder_days(desk, "fee-1")[-1] == (2, date(2026, 5, 12), 10000)
+    assert desk.dun(date(2026, 5, 13)).reminders == 0
 
 
 def test_interest_to_the_ore_over_months_never_on_interest_or_fees(desk: Desk) -> None:

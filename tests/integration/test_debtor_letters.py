@@ -40,12 +40,16 @@ def test_the_reminder_pdf_holds_the_amount_and_a_valid_code_line(
     listing = staff.get(f"/api/v1/{K}/letters", headers=auth())
     assert listing.status_code == 200
     newest = listing.json()["letters"][0]
-    assert (newest["kind"], newest["title"], newest["total_ore"]) == ("reminder", "Rykker 2", 22500)
+    assert (newest["kind"], newest["title"], newest["total_ore"]) == (
+        "reminder",
+        "1. rykker",
+        22500,
+    )
     r = staff.get(f"/api/v1/{K}/letters/{newest['id']}.pdf", headers=auth())
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/pdf"
     text = pdf_text(r.content)
-    assert "Rykker 2" in text
+    assert "1. rykker" in text
     assert "225,00 kr." in text and "Rykkergebyr" in text and "Kaninen" in text
     assert "Gældsstyrelsen" in text  # the second step announces hand-over to collection
     assert "29. april 2026" in text  # pay within 10 days (19 April + 10)

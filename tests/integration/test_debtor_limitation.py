@@ -338,15 +338,17 @@ def test_a_time_barred_claim_gets_no_reminder_on_an_invoice_with_others(desk: De
     desk.rules(write_off_limitation=False, invoicing_mode="collected", collect_every_days=7)
     desk.today(date(2023, 2, 6))
     register(desk, "old", date(2023, 2, 6))
-    register(desk, "new", None)
+    register(desk, "new", date(2023, 3, 20))
     assert desk.invoice().invoices == 1  # both on one invoice, due Monday 20 February 2023
     assert desk.invoice_of("new")["due_date"] == date(2023, 2, 20)
-    # old: 6 February 2023 + 3 years = 6 February 2026; new: 20 February 2026
+    # old: 6 February 2023 + 3 years = 6 February 2026; new: 20 March 2026
     result = desk.dun(date(2026, 2, 9))  # the first step (no fee)
     assert (result.reminders, result.time_barred_held) == (1, 1)
-    result = desk.dun(date(2026, 2, 10))  # the second step: 100 kr on each claim reminded
+    # the second step waits for the first letter's deadline (Thursday 19 February) to pass
+    assert desk.dun(date(2026, 2, 19)).reminders == 0
+    result = desk.dun(date(2026, 2, 20))  # the second step: one 100 kr fee for the letter
     assert (result.reminders, result.fee_postings, result.time_barred_held) == (1, 1, 1)
-    assert desk.postings("new", "reminder_fee") == [("reminder_fee", 10000, date(2026, 2, 10))]
+    assert desk.postings("new", "reminder_fee") == [("reminder_fee", 10000, date(2026, 2, 20))]
     assert desk.postings("old", "reminder_fee") == []
     with desk.system.db.connect() as conn:
         texts = conn.execute(

@@ -1,5 +1,7 @@
-"""Invoicing and dunning decisions, pure: due dates on bank days, the reminder step that is due,
-the civil guard, interest in integer øre, write-off rules, and the letter data round trip."""
+"""Invoicing and dunning decisions, pure: due dates on bank days, the reminder step that is due
+and its spacing, one fee per letter and the civil guard, the letter titles, the split of a claim
+into principal, fees and interest, interest in integer øre, write-off rules, and the letter data
+round trip."""
 
 from __future__ import annotations
 
@@ -17,14 +19,17 @@ from fbs_debitor.debtor.model.billing import (
     WriteOffRule,
     add_years,
     civil_fee_allowed,
+    claim_parts,
     due_date_for,
-    fee_for_claim,
     interest_for,
     interest_to_post,
+    letter_cap_ore,
+    letter_fee,
     limitation_date,
     next_step,
     reminder_pay_by,
     rule_write_off,
+    step_titles,
     time_barred,
 )
 from fbs_debitor.debtor.model.interest import interest_due
@@ -116,28 +121,66 @@ def test_the_first_step_comes_on_srb_plus_its_days() -> None:
     assert step_on(SRB + timedelta(days=400), 2, SRB + timedelta(days=34)) is None
 
 
-def test_one_step_per_date_so_a_late_run_catches_up_one_step_per_later_run() -> None:
-    late = SRB + timedelta(days=60)
+def test_one_step_per_date_and_never_before_the_previous_letters_deadline() -> None:
+    late = SRB + timedelta(days=60)  # 15 May 2026
     assert step_on(late) == 1
     assert step_on(late, 1, late) is None  # the same date again: nothing
-    assert step_on(late + timedelta(days=1), 1, late) == 2
+    # the letter of 15 May asks for payment by Tue 26 May (15 + 10 days is Whit Monday); the
+    # next step may come only once that has passed: 27 May, not 16 May
+    assert reminder_pay_by(late) == date(2026, 5, 26)
+    assert step_on(late + timedelta(days=1), 1, late) is None
+    assert step_on(date(2026, 5, 26), 1, late) is None
+    assert step_on(date(2026, 5, 27), 1, late) == 2
 
 
-# -- fees and the civil guard ---------------------------------------------------------------------
+def test_the_deadline_moved_past_closed_days_holds_the_next_step_back_too() -> None:
+    # a reminder on Mon 14 December 2026 asks for payment by Mon 28 December (24, 25, 26, 27
+    # December closed): the next step waits until 29 December, 15 days later
+    last = date(2026, 12, 14)
+    rules = DebtorRules(
+        reminder_steps=(
+            ReminderStep(days_after_deadline=1, fee_public_ore=0, fee_civil_ore=0),
+            ReminderStep(days_after_deadline=2, fee_public_ore=10000, fee_civil_ore=10000),
+        )
+    )
+
+    def due(on: date) -> bool:
+        return next_step(rules, srb=SRB, reminders_sent=1, last_reminder_on=last, on=on) is not None
+
+    assert [d.day for d in (date(2026, 12, day) for day in range(15, 31)) if due(d)] == [29, 30]
+
+
+def test_a_municipal_minimum_gap_above_the_deadline() -> None:
+    rules = DebtorRules(min_days_between_reminders=21)
+    last = SRB + timedelta(days=14)  # 30 March; pays by 9 April
+    on_day = [
+        next_step(rules, srb=SRB, reminders_sent=1, last_reminder_on=last, on=last + timedelta(n))
+        is not None
+        for n in (11, 20, 21)
+    ]
+    assert on_day == [False, False, True]
+
+
+# -- one fee per letter and the civil guard -------------------------------------------------------
 
 FEE_STEP = ReminderStep(days_after_deadline=20, fee_public_ore=25000, fee_civil_ore=10000)
 ON = date(2026, 5, 1)
+PUB = LegalBasis.PUBLIC
+CIV = LegalBasis.CIVIL
 
 
-def test_fee_follows_the_legal_basis() -> None:
-    assert fee_for_claim(FEE_STEP, LegalBasis.PUBLIC, fee_reminders=9, last_fee_on=ON, on=ON) == (
-        25000,
-        False,
-    )
-    assert fee_for_claim(FEE_STEP, LegalBasis.CIVIL, fee_reminders=0, last_fee_on=None, on=ON) == (
-        10000,
-        False,
-    )
+def test_one_fee_per_letter_whatever_the_number_of_claims() -> None:
+    three_fees = [(PUB, 0, None)] * 3
+    assert letter_fee(FEE_STEP, three_fees, ON) == (25000, 0, False)  # not 3 x 250 kr
+    three_charges = [(CIV, 0, None)] * 3
+    assert letter_fee(FEE_STEP, three_charges, ON) == (10000, 0, False)  # not 3 x 100 kr
+
+
+def test_a_mixed_letter_carries_the_lower_fee_on_its_first_civil_claim() -> None:
+    mixed = [(PUB, 0, None), (PUB, 0, None), (CIV, 0, None), (CIV, 0, None)]
+    assert letter_fee(FEE_STEP, mixed, ON) == (10000, 2, False)
+    cheap_public = ReminderStep(days_after_deadline=20, fee_public_ore=5000, fee_civil_ore=10000)
+    assert letter_fee(cheap_public, mixed, ON) == (5000, 2, False)
 
 
 @pytest.mark.parametrize(
@@ -151,18 +194,76 @@ def test_fee_follows_the_legal_basis() -> None:
 )
 def test_civil_guard(count: int, last: date | None, allowed: bool) -> None:
     assert civil_fee_allowed(count, last, ON) is allowed
-    fee, withheld = fee_for_claim(
-        FEE_STEP, LegalBasis.CIVIL, fee_reminders=count, last_fee_on=last, on=ON
+    assert letter_fee(FEE_STEP, [(CIV, count, last)], ON) == (
+        (10000, 0, False) if allowed else (0, -1, True)
     )
-    assert (fee, withheld) == ((10000, False) if allowed else (0, True))
+    # the letter reminds of every civil claim on it: one held back holds the fee back
+    letter = [(PUB, 0, None), (CIV, 0, None), (CIV, count, last)]
+    assert letter_fee(FEE_STEP, letter, ON) == ((10000, 1, False) if allowed else (0, -1, True))
+    # public claims have no count
+    assert letter_fee(FEE_STEP, [(PUB, count, last)], ON) == (25000, 0, False)
 
 
 def test_a_free_step_withholds_nothing() -> None:
     free = ReminderStep(days_after_deadline=14, fee_public_ore=0, fee_civil_ore=0)
-    assert fee_for_claim(free, LegalBasis.CIVIL, fee_reminders=3, last_fee_on=ON, on=ON) == (
-        0,
-        False,
+    assert letter_fee(free, [(CIV, 3, ON)], ON) == (0, -1, False)
+    assert letter_fee(free, [(PUB, 0, None)], ON) == (0, -1, False)
+
+
+def test_the_cap_of_a_letter() -> None:
+    assert letter_cap_ore([PUB, PUB]) == 25000
+    assert letter_cap_ore([PUB, CIV]) == 10000
+    assert letter_cap_ore([CIV]) == 10000
+
+
+def test_titles_paamindelse_then_numbered_rykkers() -> None:
+    assert step_titles(RULES) == ("Påmindelse", "1. rykker")
+
+    def steps(*fees: int) -> DebtorRules:
+        return DebtorRules(
+            reminder_steps=tuple(
+                ReminderStep(days_after_deadline=10 * (i + 1), fee_public_ore=f, fee_civil_ore=0)
+                for i, f in enumerate(fees)
+            )
+        )
+
+    assert step_titles(steps(0, 0, 100, 0, 100)) == (
+        "Påmindelse",
+        "Påmindelse",
+        "1. rykker",
+        "2. rykker",  # a free step after the first fee is still a numbered rykker
+        "3. rykker",
     )
+    assert step_titles(steps(100, 100)) == ("1. rykker", "2. rykker")
+
+
+# -- a claim's parts on a letter -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("balance", "principal", "fees", "interest", "parts"),
+    [
+        # a 125 kr. charge
+        (12500, 12500, 0, 0, (12500, 0, 0)),
+        # with a 100 kr. fee and 1,25 kr. interest
+        (22625, 12500, 10000, 125, (12500, 10000, 125)),
+        # 50 kr. paid before any fee: it is off the principal
+        (17500, 7500, 10000, 0, (7500, 10000, 0)),
+        # 50 kr. paid after a 100 kr. fee and 1,25 kr. interest: off the fee first
+        (17625, 12500, 10000, 125, (12500, 5000, 125)),
+        # 101 kr. paid: the fee, then 1 kr. of the interest
+        (12525, 12500, 10000, 125, (12500, 0, 25)),
+        # 150 kr. paid: fee and interest, then 48,75 kr. of the principal
+        (7625, 7625, 10000, 125, (7625, 0, 0)),
+        # a write-down of 25 kr. and a part write-off of 10 kr. take the principal
+        (19000, 9000, 10000, 0, (9000, 10000, 0)),
+    ],
+)
+def test_claim_parts(
+    balance: int, principal: int, fees: int, interest: int, parts: tuple[int, int, int]
+) -> None:
+    assert claim_parts(balance, principal, fees, interest) == parts
+    assert sum(parts) == balance
 
 
 # -- interest -------------------------------------------------------------------------------------
@@ -264,7 +365,8 @@ def test_letter_data_round_trips_to_the_same_letter() -> None:
     )
     letter = letter_from_data(data)
     assert letter.total == Money(22500)
-    assert letter.title == "Rykker 2"
+    assert letter.title == "Rykker 2"  # a letter stored before titles were: as it was titled
+    assert letter_from_data({**data, "title": "1. rykker"}).title == "1. rykker"
     html = render_html(letter)
     assert "9. april 2026" in html  # the reminder's own date to pay by
     assert "Gældsstyrelsen" in html

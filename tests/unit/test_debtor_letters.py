@@ -7,6 +7,7 @@ import re
 from datetime import date
 
 import pypdf
+from lxml import html as lxml_html
 
 from fbs_debitor.core.fik import PaymentId, code_line, validate_payment_id
 from fbs_debitor.core.money import Money
@@ -58,9 +59,86 @@ def test_reminder_with_fee_announces_collection() -> None:
             letter(kind="reminder", reminder_number=2, lines=lines, announces_collection=True)
         )
     )
-    assert "Rykker 2" in text
+    assert "Rykker 2" in text  # a letter stored before titles were: as it was titled then
     assert "1.344,50 kr." in text
     assert "Gældsstyrelsen" in text
+
+
+def itemised_reminder(**kw: object) -> Letter:
+    lines = (
+        LetterLine(
+            "Gebyr for overskredet lånetid (fee-1)",
+            Money(12592),
+            ("Kældermennesker",),
+            claim_id="fee-1",
+            parts=(Money(12345), Money(0), Money(247)),
+        ),
+        LetterLine(
+            "Erstatning for materiale (erst-1)",
+            Money(39900),
+            claim_id="erst-1",
+            parts=(Money(34900), Money(5000), Money(0)),
+        ),
+        LetterLine("Rykkergebyr for denne rykker", Money(10000), is_fee=True),
+    )
+    fields: dict[str, object] = {
+        "kind": "reminder",
+        "reminder_number": 3,
+        "heading": "2. rykker",
+        "lines": lines,
+        "letter_date": date(2026, 4, 19),
+        "pay_by": date(2026, 4, 29),
+        "announces_collection": True,
+    }
+    fields.update(kw)
+    return letter(**fields)
+
+
+def test_a_reminder_itemises_each_claim_and_its_one_fee() -> None:
+    reminder = itemised_reminder()
+    assert reminder.title == "2. rykker" and reminder.fee == Money(10000)
+    assert reminder.total == Money(12592 + 39900 + 10000)
+    page = render_html(reminder)
+    html = " ".join(page.split())
+    assert "<h1>2. rykker</h1>" in html
+    tree = lxml_html.fromstring(page)
+    assert [" ".join(th.text_content().split()) for th in tree.xpath("//table//th")] == [
+        "Krav",
+        "Hovedstol",
+        "Rykkergebyrer hidtil",
+        "Renter",
+        "I alt",
+    ]
+    assert [
+        [" ".join(" ".join(td.itertext()).split()) for td in tr.xpath("./td")]
+        for tr in tree.xpath("//table//tr[td]")
+    ] == [
+        ["Gebyr for overskredet lånetid (fee-1) Kældermennesker", "123,45 kr.", "0,00 kr.",
+         "2,47 kr.", "125,92 kr."],
+        ["Erstatning for materiale (erst-1)", "349,00 kr.", "50,00 kr.", "0,00 kr.",
+         "399,00 kr."],
+        ["Rykkergebyr for denne rykker", "100,00 kr."],
+        ["I alt at betale", "624,92 kr."],
+    ]  # fmt: skip
+    assert "rykkergebyr på 100,00 kr. for denne rykker" in html
+    assert (
+        "Hvis du ikke betaler senest 29. april 2026, kan kravet blive sendt til inddrivelse "
+        "hos Gældsstyrelsen" in html
+    )
+    text = pdf_text(render_pdf(reminder))
+    assert "2. rykker" in text and "624,92 kr." in text and "Gældsstyrelsen" in text
+
+
+def test_a_reminder_without_fee_and_without_collection_says_neither() -> None:
+    reminder = itemised_reminder(
+        heading="Påmindelse",
+        lines=itemised_reminder().lines[:2],
+        announces_collection=False,
+    )
+    html = render_html(reminder)
+    assert reminder.fee is None
+    assert "<h1>Påmindelse</h1>" in html
+    assert "rykkergebyr på" not in html and "Gældsstyrelsen" not in html
 
 
 def test_first_reminder_without_fee_is_a_paamindelse() -> None:

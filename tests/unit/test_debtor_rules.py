@@ -91,3 +91,16 @@ def test_malformed_input_names_the_field() -> None:
     assert "payment_term_days" in err.value.detail
     with pytest.raises(ValidationError):
         validate_rules({"no_such_setting": 1})
+
+
+def test_min_days_between_reminders_defaults_to_ten_and_is_never_below() -> None:
+    assert DebtorRules().min_days_between_reminders == 10
+    assert validate_rules({"min_days_between_reminders": 30}).min_days_between_reminders == 30
+    for below in (9, 0, -5):
+        with pytest.raises(LegalLimitError, match="renteloven § 9 b") as err:
+            validate_rules({"min_days_between_reminders": below})
+        assert err.value.code == "reminder-gap-min"
+        assert f"{below} days is below the legal minimum of 10 days" in err.value.detail
+    with pytest.raises(ValidationError) as bad:
+        validate_rules({"min_days_between_reminders": 366})
+    assert "min_days_between_reminders" in bad.value.detail

@@ -8,6 +8,10 @@ Checked:
 * a reminder fee posting names its reminder, and only reminder fee postings name one;
 * every reminder's ``fee_total_ore`` equals the reminder fee postings that name it (a reminder
   with a fee but without its postings, or the reverse);
+* a reminder letter carries at most one fee posting, and its fee stays within the cap of the
+  claims it reminded of (the claims its letter lists): 250 kr, or 100 kr when one of them is
+  civil; a civil claim is reminded with a fee at most three times, at least ten days apart
+  (gebyrloven § 2, renteloven § 9 b, decision 0012);
 * interest only on public claims that are on an invoice, and never more than the law allows:
   ``interest_due(charge + write-ups, due date, last interest date)`` (so no interest on interest
   or on fees), net of the interest taken back (write-offs by rule ``interest_correction``: a
@@ -20,7 +24,10 @@ Checked:
 
 from __future__ import annotations
 
+import json
+from collections import defaultdict
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, or_, select
@@ -31,11 +38,18 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.interest import interest_due
 from fbs_debitor.debtor.model.ledger import FEE_KINDS, PRINCIPAL_KINDS, PostingKind
+from fbs_debitor.debtor.model.rules import (
+    MAX_FEE_REMINDERS_CIVIL,
+    MAX_REMINDER_FEE_CIVIL,
+    MAX_REMINDER_FEE_PUBLIC,
+    MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL,
+)
 from fbs_debitor.debtor.store.ledger import BALANCE_ORE, with_postings
 from fbs_debitor.debtor.store.tables import (
     accounts,
     claims,
     invoices,
+    letters,
     postings,
     reminders,
     write_offs,
@@ -94,6 +108,7 @@ def check_billing(conn: Connection, municipality: str | None = None) -> list[str
             f"in fees but its postings hold {Money(ore=int(total))}"
         )
 
+    problems += _reminder_fee_problems(conn, scoped)
     problems += _interest_problems(conn, scoped)
     problems += _write_off_problems(conn, scoped)
 
@@ -116,6 +131,110 @@ def check_billing(conn: Connection, municipality: str | None = None) -> list[str
         ok, reason = validate_payment_id(payment_id, 71)
         if not ok:
             problems.append(f"{m}/invoice {invoice_id}: payment ID {payment_id}: {reason}")
+    return problems
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _reminder_fee_problems(conn: Connection, scoped: Any) -> list[str]:
+    """One fee per letter, within the cap of the claims the letter reminded of; on a civil claim
+    at most three fee-bearing letters, ten days apart. The claims a letter reminded of are the
+    claims its lines name; a letter made before lines named them counts every claim now on the
+    invoice (stricter, never laxer)."""
+    problems: list[str] = []
+    for m, invoice_id, step, count in conn.execute(
+        scoped(
+            select(
+                reminders.c.municipality,
+                reminders.c.invoice_id,
+                reminders.c.step_number,
+                func.count(postings.c.id),
+            )
+            .join_from(reminders, postings, postings.c.reminder_id == reminders.c.id)
+            .group_by(reminders.c.id, reminders.c.municipality)
+            .having(func.count(postings.c.id) > 1),
+            reminders,
+        )
+    ):
+        problems.append(
+            f"{m}/invoice {invoice_id}: reminder {step} has {count} fee postings; a letter "
+            f"carries one fee"
+        )
+
+    rows = conn.execute(
+        scoped(
+            select(
+                reminders.c.municipality,
+                reminders.c.invoice_id,
+                reminders.c.step_number,
+                reminders.c.reminder_date,
+                reminders.c.fee_total_ore,
+                letters.c.data,
+            )
+            .select_from(
+                reminders.outerjoin(
+                    letters,
+                    and_(
+                        letters.c.municipality == reminders.c.municipality,
+                        letters.c.invoice_id == reminders.c.invoice_id,
+                        letters.c.kind == "reminder",
+                        letters.c.reminder_number == reminders.c.step_number,
+                    ),
+                )
+            )
+            .where(reminders.c.fee_total_ore > 0)
+            .order_by(reminders.c.reminder_date, reminders.c.id),
+            reminders,
+        )
+    ).all()
+    if not rows:
+        return problems
+    named: dict[tuple[str, int, int], list[str]] = {}
+    unnamed: set[tuple[str, int]] = set()
+    for m, invoice_id, step, _, _, data in rows:
+        lines = json.loads(data)["lines"] if data else []
+        ids = [str(x[3][0]) for x in lines if len(x) > 3 and isinstance(x[3], list)]
+        named[(m, invoice_id, step)] = ids
+        if not ids:
+            unnamed.add((m, invoice_id))
+    basis: dict[tuple[str, str], str] = {}
+    on_invoice: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for m, cid, legal_basis, invoice_id in conn.execute(
+        scoped(
+            select(
+                claims.c.municipality, claims.c.claim_id, claims.c.legal_basis, claims.c.invoice_id
+            )
+        )
+    ):
+        basis[(m, cid)] = legal_basis
+        if (m, invoice_id) in unnamed:
+            on_invoice[(m, invoice_id)].append(cid)
+    civil_fees: dict[tuple[str, str], list[date]] = defaultdict(list)
+    for m, invoice_id, step, on, total, _ in rows:
+        reminded = named[(m, invoice_id, step)] or on_invoice[(m, invoice_id)]
+        civil = [cid for cid in reminded if basis.get((m, cid)) == LegalBasis.CIVIL.value]
+        cap = MAX_REMINDER_FEE_CIVIL if civil else MAX_REMINDER_FEE_PUBLIC
+        if int(total) > cap.ore:
+            problems.append(
+                f"{m}/invoice {invoice_id}: reminder {step} charged {Money(ore=int(total))}, "
+                f"above the {cap} one letter may charge for the claims it reminded of"
+            )
+        for cid in civil:
+            civil_fees[(m, cid)].append(_as_date(on))
+    for (m, cid), dates in civil_fees.items():
+        if len(dates) > MAX_FEE_REMINDERS_CIVIL:
+            problems.append(
+                f"{m}/{cid}: {len(dates)} fee-bearing reminders on a civil claim; the law allows "
+                f"{MAX_FEE_REMINDERS_CIVIL}"
+            )
+        for a, b in pairwise(dates):
+            if (b - a).days < MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL:
+                problems.append(
+                    f"{m}/{cid}: fee-bearing reminders on {a} and {b}, less than "
+                    f"{MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL} days apart"
+                )
     return problems
 
 

@@ -284,7 +284,7 @@ def principal_balances(conn: Connection, municipality: str) -> dict[str, int]:
 
 def _summary(row: Any) -> dict[str, Any]:
     data = json.loads(row.data)
-    total = sum(int(ore) for _, ore, _ in data["lines"])
+    total = sum(int(line[1]) for line in data["lines"])
     return {
         "id": int(row.id),
         "kind": row.kind,

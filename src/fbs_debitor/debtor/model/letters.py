@@ -35,11 +35,21 @@ def danish_date(d: date) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LetterLine:
-    """One line of a letter: a claim, a reminder fee or interest."""
+    """One line of a letter: a claim, or a reminder letter's own fee.
+
+    amount:   what the line adds to the letter's total.
+    claim_id: the library's id of the claim on the line ("" on other lines and old letters).
+    parts:    on a reminder's claim line: what is left of the claim's principal, of its reminder
+              fees so far and of its interest (they add up to ``amount``); None elsewhere.
+    is_fee:   the line is this reminder letter's one fee.
+    """
 
     text: str
     amount: Money
     materials: tuple[str, ...] = ()
+    claim_id: str = ""
+    parts: tuple[Money, Money, Money] | None = None
+    is_fee: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +63,8 @@ class Letter:
     announces_collection: the letter tells the debtor the claim goes to the state debt collector.
     pay_by: a reminder's new date to pay by (the SRB stays the invoice's and has passed); None on
         an invoice, where the SRB is the date to pay by.
+    heading: the reminder's title as the run fixed it from the rules ("Påmindelse", "1. rykker",
+        ...); "" on invoices and on letters made before titles were stored.
     """
 
     kind: str
@@ -70,15 +82,29 @@ class Letter:
     reference: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
     pay_by: date | None = None
+    heading: str = ""
 
     @property
     def total(self) -> Money:
         return Money.sum(line.amount for line in self.lines)
 
     @property
+    def fee(self) -> Money | None:
+        """This reminder letter's one fee, if it carries one."""
+        return next((line.amount for line in self.lines if line.is_fee), None)
+
+    @property
+    def itemised(self) -> bool:
+        """Whether the claim lines show principal, fees and interest apart."""
+        return any(line.parts is not None for line in self.lines)
+
+    @property
     def title(self) -> str:
         if self.kind == "invoice":
             return "Opkrævning"
+        if self.heading:
+            return self.heading
+        # letters made before the run stored their title
         if self.reminder_number == 1 and not any("Rykkergebyr" in line.text for line in self.lines):
             return "Påmindelse"
         return f"Rykker {self.reminder_number or ''}".strip()

@@ -5,9 +5,13 @@ Pure: validation and defaults only; the store keeps one JSON document per munici
 Legal limits (DOMAIN.md, amounts in kroner):
 
 * public-law claims with right of distraint (library fees, gebyrloven § 2): at most 250 kr per
-  reminder;
-* civil-law claims (replacement charges, renteloven § 9 b): at most 100 kr per reminder, at most
-  three fee-bearing reminders per claim, at least 10 days apart;
+  reminder letter;
+* civil-law claims (replacement charges, renteloven § 9 b): at most 100 kr per reminder letter, at
+  most three fee-bearing reminders per claim, at least 10 days apart;
+* the cap is per letter, not per claim: a letter that reminds of three claims carries one fee; a
+  letter with claims of both kinds carries the lower fee under the civil rules (decision 0012);
+* reminders at least ``min_days_between_reminders`` apart (at least 10, renteloven § 9 b), and
+  none before the previous letter's own date to pay by has passed;
 * interest on public claims (gebyrloven § 3): 1 % per started month from the due date, never on
   interest; off by default.
 
@@ -32,6 +36,8 @@ MAX_REMINDER_FEE_PUBLIC = Money(25000)
 MAX_REMINDER_FEE_CIVIL = Money(10000)
 MAX_FEE_REMINDERS_CIVIL = 3
 MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL = 10
+MIN_DAYS_BETWEEN_REMINDERS = MIN_DAYS_BETWEEN_FEE_REMINDERS_CIVIL
+"""The legal floor of the municipality's ``min_days_between_reminders`` (renteloven § 9 b)."""
 INTEREST_PERMILLE_PER_MONTH = 10  # 1 % per started month
 LIMITATION_YEARS = 3
 
@@ -45,8 +51,9 @@ class ReminderStep(BaseModel):
     """One step of the reminder procedure.
 
     days_after_deadline: counted from the invoice's last timely payment date (SRB).
-    fee_public_ore / fee_civil_ore: the reminder fee per claim of each legal basis (0 = a free
-        påmindelse).
+    fee_public_ore / fee_civil_ore: the reminder fee of a letter whose claims are public / civil
+        (0 = a free påmindelse); one fee per letter however many claims it reminds of, the lower
+        of the two on a letter with claims of both kinds.
     announces_collection: the letter tells the debtor that the claim will be handed to the state
         debt collector; hand-over requires that a step said so.
     """
@@ -59,6 +66,8 @@ class ReminderStep(BaseModel):
     announces_collection: bool = False
 
     def fee_for(self, basis: LegalBasis) -> Money:
+        """The step's fee for a letter whose claims are all of ``basis`` (a letter with both kinds:
+        ``billing.letter_fee``)."""
         return Money(self.fee_public_ore if basis is LegalBasis.PUBLIC else self.fee_civil_ore)
 
 
@@ -83,6 +92,9 @@ class DebtorRules(BaseModel):
     reminder_min_ore: int = Field(default=0, ge=0)
     """No reminder (and so no reminder fee) for an invoice whose open claims add up to less than
     this; 0 = every open invoice past its deadline is reminded."""
+    min_days_between_reminders: int = Field(default=MIN_DAYS_BETWEEN_REMINDERS, le=365)
+    """No reminder sooner than this many days after the invoice's previous one (nor before the
+    previous letter's date to pay by has passed); at least 10 (renteloven § 9 b)."""
     interest_enabled: bool = False
     write_off_below_ore: int = Field(default=0, ge=0)
     """Open balances below this (after the last reminder) are written off; 0 = never."""
@@ -120,6 +132,13 @@ def check_legal_limits(rules: DebtorRules) -> None:
                 f"legal maximum of {MAX_REMINDER_FEE_CIVIL} per reminder (renteloven § 9 b)",
                 code="reminder-fee-civil",
             )
+    if rules.min_days_between_reminders < MIN_DAYS_BETWEEN_REMINDERS:
+        raise LegalLimitError(
+            f"min_days_between_reminders: {rules.min_days_between_reminders} days is below the "
+            f"legal minimum of {MIN_DAYS_BETWEEN_REMINDERS} days between reminders "
+            f"(renteloven § 9 b)",
+            code="reminder-gap-min",
+        )
     civil = [s for s in steps if s.fee_civil_ore > 0]
     if len(civil) > MAX_FEE_REMINDERS_CIVIL:
         raise LegalLimitError(

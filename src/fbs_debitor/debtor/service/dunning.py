@@ -8,14 +8,17 @@ transaction: the caller's):
 2. **interest** (if ``rules.interest_enabled``) on public claims: the difference between
    ``interest_due(principal, due date, on)`` and the interest posted before;
 3. **reminders**: for every open invoice past its SRB the next step of the rules when
-   ``on >= SRB + step.days_after_deadline``: one ``debtor_reminder`` row (unique per invoice and
-   step), a ``reminder_fee`` posting per claim by its legal basis (``step.fee_for(basis)``, the
-   civil guard of ``billing.fee_for_claim`` applied per claim) and a letter row.
+   ``on >= SRB + step.days_after_deadline`` and the previous reminder's deadline has passed
+   (``billing.next_step``): one ``debtor_reminder`` row (unique per invoice and step), at most
+   ONE ``reminder_fee`` posting for the whole letter (``billing.letter_fee``: the cap is per
+   letter, decision 0012; the civil guard counts the fee-bearing letters of the invoice) and a
+   letter row whose claim lines show principal, fees so far and interest apart, and whose title
+   ("Påmindelse", "1. rykker", ...) is fixed now from the rules (``billing.step_titles``).
 
 Never reminded: claims that are paid (balance 0), cancelled, written off, handed over (only open
 claims with a positive balance are loaded), accounts under a payment agreement and deceased
-debtors. One step per invoice per date, so re-running a date changes nothing and a missed day is
-caught up one step per later run.
+debtors. One step per invoice per date, so re-running a date changes nothing; a missed day is
+caught up one step at a time, each after the previous letter's deadline.
 
 Set-based: one query loads the candidates of a municipality (``candidates.load_candidates``),
 decisions are made in Python, and every table gets one bulk insert (``fastsql``: the driver's
@@ -30,7 +33,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection
 
@@ -41,11 +44,13 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.allocation import Component
 from fbs_debitor.debtor.model.billing import (
     WriteOffRule,
-    fee_for_claim,
+    claim_parts,
     interest_to_post,
+    letter_fee,
     next_step,
     reminder_pay_by,
     rule_write_off,
+    step_titles,
     time_barred,
 )
 from fbs_debitor.debtor.model.claims import mask_debtor_id
@@ -68,7 +73,7 @@ from fbs_debitor.debtor.store.candidates import (
     principal_histories,
 )
 from fbs_debitor.debtor.store.ledger import append_postings
-from fbs_debitor.debtor.store.letters import LETTER_COLUMNS, PENDING, letter_data
+from fbs_debitor.debtor.store.letters import FEE_LINE, LETTER_COLUMNS, PENDING, letter_data
 from fbs_debitor.debtor.store.rules import (
     BillingSetup,
     billing_municipalities,
@@ -86,8 +91,9 @@ class DunningResult:
 
     invoices / claims:    open invoices past their SRB looked at, and their open claims.
     reminders / letters:  reminder rows and letter rows made.
-    fee_postings / fees_ore:            reminder fee postings and their total.
-    fees_withheld:        civil fees the legal guard held back (3 fee reminders / 10 days).
+    fee_postings / fees_ore:            reminder fee postings (one per letter at most) and
+                          their total.
+    fees_withheld:        letters whose fee the civil guard held back (3 fee reminders / 10 days).
     interest_postings / interest_ore:   interest postings and their total.
     write_offs / written_off_ore:       write-offs by rule and their total.
     held_by_agreement:    invoices with a step due that a payment agreement held back.
@@ -126,7 +132,8 @@ class DunningResult:
 
 @dataclass
 class _Reminder:
-    """One planned reminder: its row values, fee postings (claim id, øre) and letter data."""
+    """One planned reminder: its row values, its fee posting (claim id, øre; none or one) and
+    letter data."""
 
     invoice_id: int
     account_id: int
@@ -134,6 +141,16 @@ class _Reminder:
     announces_collection: bool
     fees: list[tuple[int, int]]
     letter: str  # the letter's data as JSON
+
+
+class _Due(NamedTuple):
+    """An invoice whose next step goes out in this run, before its letter is made."""
+
+    invoice: InvoiceCandidates
+    claims: list[Candidate]
+    interest: dict[int, int]
+    number: int
+    step: ReminderStep
 
 
 @dataclass
@@ -223,6 +240,7 @@ def _plan(
     if rules.interest_enabled and reminders_too:
         histories = principal_histories(conn, m, on)
         corrected = interest_corrections(conn, m) if histories else {}
+    due_now: list[_Due] = []
     for invoice in load_candidates(conn, m, on):
         result.invoices += 1
         result.claims += len(invoice.claims)
@@ -288,7 +306,10 @@ def _plan(
         if sum(c.balance_ore for c in keep) < rules.reminder_min_ore:
             result.below_reminder_minimum += 1
             continue
-        _plan_reminder(plan, letters_of_run, invoice, keep, interest, due, on, result)
+        due_now.append(_Due(invoice, keep, interest, *due))
+    titles = step_titles(rules)
+    for d in due_now:
+        _plan_reminder(plan, letters_of_run, d, titles[d.number - 1], on, result)
     return plan
 
 
@@ -390,6 +411,7 @@ class _Letters:
         invoice: InvoiceCandidates,
         number: int,
         step: ReminderStep,
+        title: str,
         lines: list[list[Any]],
     ) -> str:
         data = self.base.copy()
@@ -401,49 +423,80 @@ class _Letters:
         data["code_line"] = f"+71<{invoice.payment_id}+{invoice.creditor_number}<"
         data["lines"] = lines
         data["reminder_number"] = number
+        data["title"] = title
         data["announces_collection"] = step.announces_collection
         data["reference"] = f"Opkrævning nr. {invoice.invoice_id}"
         return _JSON.encode(data)
 
 
+def _later(a: date | None, b: date | None) -> date | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return max(a, b)
+
+
+_CIVIL = LegalBasis.CIVIL
+
+
 def _plan_reminder(
     plan: _Plan,
     letters_of_run: _Letters,
-    invoice: InvoiceCandidates,
-    claims: list[Candidate],
-    interest: dict[int, int],
-    due: tuple[int, ReminderStep],
+    due: _Due,
+    title: str,
     on: date,
     result: DunningResult,
 ) -> None:
-    """The reminder row, fee postings and letter of one invoice's step."""
-    number, step = due
-    fees: list[tuple[int, int]] = []
-    lines: list[list[Any]] = []
-    for claim in claims:
-        fee, withheld = fee_for_claim(
+    """The reminder row, its one fee posting (if any) and the letter of one invoice's step."""
+    invoice, claims, interest, step = due.invoice, due.claims, due.interest, due.step
+    if step.fee_public_ore or step.fee_civil_ore:
+        # a letter is a fee-bearing reminder of every claim on it: the civil guard counts the
+        # invoice's fee-bearing letters (and, for a claim that came from another invoice, the
+        # fees it carried itself)
+        fee, carrier, withheld = letter_fee(
             step,
-            claim.basis,
-            fee_reminders=claim.fee_reminders,
-            last_fee_on=claim.last_fee_on,
-            on=on,
+            [
+                (
+                    c.basis,
+                    max(invoice.fee_letters, c.fee_reminders),
+                    _later(invoice.last_fee_letter_on, c.last_fee_on),
+                )
+                if c.basis is _CIVIL
+                else (c.basis, 0, None)
+                for c in claims
+            ],
+            on,
         )
         result.fees_withheld += withheld
+    else:
+        fee = 0
+    lines: list[list[Any]] = []
+    for claim in claims:
+        # what is left of principal, fees so far and interest (with this run's interest)
+        principal, fees, interest_ore = claim_parts(
+            claim.balance_ore, claim.principal_ore, claim.fees_ore, claim.interest_ore
+        )
+        interest_ore += interest.get(claim.claim_pk, 0)
         text = claim.text or _KIND_TEXT.get(claim.claim_kind, claim.claim_kind)
-        lines.append([f"{text} ({claim.claim_id})", claim.balance_ore, _materials(claim.materials)])
-        if claim.claim_pk in interest:
-            lines.append([f"Renter ({claim.claim_id})", interest[claim.claim_pk], []])
-        if fee:
-            fees.append((claim.claim_pk, fee))
-            lines.append([f"Rykkergebyr ({claim.claim_id})", fee, []])
+        lines.append(
+            [
+                f"{text} ({claim.claim_id})",
+                principal + fees + interest_ore,
+                _materials(claim.materials),
+                [claim.claim_id, principal, fees, interest_ore],
+            ]
+        )
+    fees_posted: list[tuple[int, int]] = []
+    if fee:
+        fees_posted.append((claims[carrier].claim_pk, fee))
+        lines.append(["Rykkergebyr for denne rykker", fee, [], FEE_LINE])
     plan.reminders.append(
         _Reminder(
             invoice_id=invoice.invoice_id,
             account_id=invoice.account_id,
-            step_number=number,
+            step_number=due.number,
             announces_collection=step.announces_collection,
-            fees=fees,
-            letter=letters_of_run.encode(invoice, number, step, lines),
+            fees=fees_posted,
+            letter=letters_of_run.encode(invoice, due.number, step, title, lines),
         )
     )
 

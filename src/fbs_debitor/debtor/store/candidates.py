@@ -1,7 +1,9 @@
 """What the dunning run and the write-off rules look at, read set-based: ONE query per
 municipality loads every open claim with a positive balance on an invoice past its last timely
 payment date, with the invoice, the debtor, the claim's balance components from its postings
-and the invoice's reminders so far. Decisions are then made in Python (``billing``); nothing is
+and the invoice's reminders so far (one grouped subquery of ``debtor_reminder`` per invoice:
+the last step and its date, and the fee-bearing letters and the date of the latest, which the
+civil guard counts per letter). Decisions are then made in Python (``billing``); nothing is
 read per claim.
 
 Two small reads go with it: the accounts under a payment agreement and the deceased accounts
@@ -50,13 +52,19 @@ class Candidate(NamedTuple):
                            payments, write-offs and cancellations took of it (each posting's
                            fee part says); interest runs on this only (gebyrloven § 3).
     interest_ore:          interest posted so far.
-    fee_reminders:         reminder fee postings so far (for the civil guard).
+    fee_reminders:         reminder fee postings on this claim so far (the letters that charged
+                           their fee on it; the civil guard counts the invoice's fee-bearing
+                           letters, ``InvoiceCandidates.fee_letters``, and this for a claim that
+                           came from another invoice).
     last_fee_on:           the date of the latest reminder fee posting, if any.
     limitation_from:       the claim's own due date, limitation runs from it (the library's,
                            else its first invoice's: :data:`LIMITATION_FROM`).
     acknowledged_on:       the debtor's latest acknowledgement of the claim (a part payment
                            that stands, a payment agreement covering it), if any
                            (:func:`acknowledged_on`).
+    fees_ore:              reminder fees posted so far (with ``interest_ore`` and what is left
+                           of debtor's own part, ``balance_ore - principal_ore``, a letter
+                           splits what is left into fees and interest: ``billing.claim_parts``).
     """
 
     claim_pk: int
@@ -73,6 +81,7 @@ class Candidate(NamedTuple):
     last_fee_on: date | None
     limitation_from: date
     acknowledged_on: date | None
+    fees_ore: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,9 @@ class InvoiceCandidates:
 
     reminders_sent:    the highest reminder step it has had (0: none).
     last_reminder_on:  the date of its latest reminder, if any.
+    fee_letters:       its reminders with a fee (each a fee-bearing reminder of every claim on
+                       it, renteloven § 9 b).
+    last_fee_letter_on: the date of the latest of those, if any.
     """
 
     invoice_id: int
@@ -93,22 +105,33 @@ class InvoiceCandidates:
     srb: date
     reminders_sent: int
     last_reminder_on: date | None
+    fee_letters: int
+    last_fee_letter_on: date | None
     claims: list[Candidate]
+
+
+def _reminders_so_far(municipality: str) -> Any:
+    """Per invoice of the municipality with reminders: the last step, its date, the number of
+    fee-bearing reminders and the date of the latest (one grouped pass over its reminders)."""
+    with_fee = reminders.c.fee_total_ore > 0
+    return (
+        select(
+            reminders.c.invoice_id,
+            func.max(reminders.c.step_number).label("last_step"),
+            func.max(reminders.c.reminder_date).label("last_on"),
+            func.sum(case((with_fee, 1), else_=0)).label("fee_letters"),
+            func.max(case((with_fee, reminders.c.reminder_date), else_=None)).label("last_fee_on"),
+        )
+        .where(reminders.c.municipality == municipality)
+        .group_by(reminders.c.invoice_id)
+        .subquery("reminded")
+    )
 
 
 def _query(municipality: str, on: date) -> Any:
     kind, amount = postings.c.kind, postings.c.amount_ore
     fee = PostingKind.REMINDER_FEE.value
-    last_step = (
-        select(func.max(reminders.c.step_number))
-        .where(reminders.c.invoice_id == invoices.c.id)
-        .scalar_subquery()
-    )
-    last_reminder = (
-        select(func.max(reminders.c.reminder_date))
-        .where(reminders.c.invoice_id == invoices.c.id)
-        .scalar_subquery()
-    )
+    reminded = _reminders_so_far(municipality)
     balance = func.sum(amount)
     return (
         select(
@@ -122,8 +145,12 @@ def _query(municipality: str, on: date) -> Any:
             # per distinct value, instead of a parse per row
             type_coerce(invoices.c.due_date, String),
             type_coerce(invoices.c.last_timely_payment_date, String),
-            last_step,
-            type_coerce(last_reminder, String),
+            # one value per invoice (max over the claim's posting rows: PostgreSQL asks for an
+            # aggregate or a GROUP BY column)
+            func.max(reminded.c.last_step),
+            type_coerce(func.max(reminded.c.last_on), String),
+            func.max(reminded.c.fee_letters),
+            type_coerce(func.max(reminded.c.last_fee_on), String),
             claims.c.id,
             claims.c.claim_id,
             claims.c.claim_kind,
@@ -139,11 +166,13 @@ def _query(municipality: str, on: date) -> Any:
             type_coerce(LIMITATION_FROM, String),
             type_coerce(LAST_PAID_ON, String),
             ANY_REVERSAL,
+            func.sum(case((kind == fee, amount), else_=0)),
         )
         .select_from(
             claims.join(invoices, invoices.c.id == claims.c.invoice_id)
             .join(accounts, accounts.c.id == invoices.c.account_id)
             .join(postings, postings.c.claim_pk == claims.c.id)
+            .outerjoin(reminded, reminded.c.invoice_id == invoices.c.id)
         )
         .where(
             claims.c.municipality == municipality,
@@ -264,6 +293,8 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
         srb,
         last_step,
         last_reminder,
+        fee_letters,
+        last_fee_letter,
         claim_pk,
         claim_id,
         claim_kind,
@@ -279,6 +310,7 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
         limitation_from,
         last_paid_on,
         any_reversal,
+        fees_ore,
     ) in conn.execute(_query(municipality, on)).all():
         invoice = by_invoice.get(invoice_id)
         if invoice is None:
@@ -296,6 +328,8 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
                 srb=last_timely,
                 reminders_sent=last_step or 0,
                 last_reminder_on=dates[last_reminder],
+                fee_letters=int(fee_letters or 0),
+                last_fee_letter_on=dates[last_fee_letter],
                 claims=[],
             )
         invoice.claims.append(
@@ -314,6 +348,7 @@ def load_candidates(conn: Connection, municipality: str, on: date) -> list[Invoi
                 dates[last_fee_on],
                 dates[limitation_from] or invoice.due_date,
                 acknowledged_on(dates[last_paid_on], agreed.get(claim_pk)),
+                int(fees_ore),
             )
         )
         if any_reversal:

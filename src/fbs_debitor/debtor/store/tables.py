@@ -18,6 +18,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -86,7 +87,9 @@ invoice_runs = Table(
 Index("ix_debtor_invoice_run", invoice_runs.c.municipality, invoice_runs.c.run_on)
 
 # One row per reminder step applied to an invoice; the unique key makes the dunning run
-# idempotent. ``fee_total_ore`` must equal the reminder_fee postings that name it (ledger guard).
+# idempotent. ``fee_total_ore`` must equal the reminder_fee postings that name it (ledger guard)
+# and is the one fee of the letter: never above 250 kr, whatever the claims (gebyrloven § 2;
+# the 100 kr of a letter with a civil claim is the run's and the guard's, decision 0012).
 reminders = Table(
     "debtor_reminder",
     metadata,
@@ -99,6 +102,7 @@ reminders = Table(
     Column("announces_collection", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     UniqueConstraint("invoice_id", "step_number"),
+    CheckConstraint("fee_total_ore >= 0 AND fee_total_ore <= 25000", name="fee_cap"),
 )
 
 # The letter outbox (Digital Post in reality): a row is cheap; the PDF is made on delivery.
