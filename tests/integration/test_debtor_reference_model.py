@@ -59,7 +59,7 @@ from fbs_debitor.reconcile import reconcile
 from fbs_debitor.schema import metadata
 from tests.integration.debtor_billing_support import Desk
 from tests.integration.municipality_support import K, set_up_kobenhavn
-from tests.reference_model import Claim, Letter, Reference, letter_problems
+from tests.reference_model import Claim, Letter, Reference, letter_problems, month_end_days
 
 START = date(2026, 3, 2)
 CPR = "0101901234"
@@ -94,9 +94,11 @@ class TillPay:
     picks: tuple[int, ...]
     amount: Amount
     lag: int
-    before_fee: bool = False
-    """Booked ``lag % 10 + 1`` days before a reminder fee or interest of its claims (if they
-    have any): a payment in time for a fee charged before it arrived."""
+    when: str = "lag"
+    """Its booking date: ``lag`` days before today; ``before_fee``: ``lag % 10 + 1`` days
+    before a reminder fee or interest of its claims (a payment in time for a fee charged before
+    it arrived); ``before_month``: ``lag % 5`` days before an interest month of its claims began
+    (the month's interest was charged before it arrived)."""
     bounce: int | None = None
     """The bank returns it at the first step this many days later (None: it stands)."""
 
@@ -106,7 +108,7 @@ class BankPay:
     pick: int
     amount: Amount
     lag: int
-    before_fee: bool = False
+    when: str = "lag"
     bounce: int | None = None
 
 
@@ -178,9 +180,12 @@ class History:
     """(days after the previous step, action)."""
 
 
-ore_amounts = st.integers(min_value=100, max_value=50_000)
+ore_amounts = st.one_of(
+    st.integers(min_value=100, max_value=50_000),
+    st.integers(min_value=10_000, max_value=50_000),
+    st.sampled_from([2_000, 12_500, 23_000, 30_000, 50_000]),
+)
 amounts = st.one_of(
-    st.builds(Amount, st.just("on_day"), st.just(0)),
     st.builds(Amount, st.just("on_day"), st.just(0)),
     st.builds(Amount, st.just("on_day"), st.just(0)),
     st.builds(Amount, st.just("balance"), st.just(0)),
@@ -212,7 +217,9 @@ def step_sets(draw: st.DrawFn) -> tuple[tuple[int, int, int], ...]:
 
 
 DEFAULT_STEPS = ((14, 0, 0), (34, 10_000, 10_000))
-rules_changes = st.builds(Rules, st.booleans(), st.one_of(st.just(DEFAULT_STEPS), step_sets()))
+rules_changes = st.builds(
+    Rules, st.sampled_from([True, True, False]), st.one_of(st.just(DEFAULT_STEPS), step_sets())
+)
 picks = st.integers(min_value=0, max_value=99)
 registrations = st.builds(
     Register,
@@ -220,17 +227,17 @@ registrations = st.builds(
     ore_amounts,
     st.one_of(st.none(), st.integers(min_value=0, max_value=30)),
 )
-before_fee = st.sampled_from([True, True, True, False])
+whens = st.sampled_from(["before_fee", "before_fee", "before_month", "lag"])
 bounces = st.one_of(st.none(), st.none(), st.none(), st.integers(min_value=0, max_value=40))
 till = st.builds(
     TillPay,
     st.lists(picks, min_size=1, max_size=3).map(tuple),
     amounts,
     lags,
-    before_fee,
+    whens,
     bounces,
 )
-bank = st.builds(BankPay, picks, amounts, lags, before_fee, bounces)
+bank = st.builds(BankPay, picks, amounts, lags, whens, bounces)
 write_downs = st.builds(
     WriteDown,
     picks,
@@ -273,8 +280,8 @@ def histories(draw: st.DrawFn) -> History:
     )
     steps: list[tuple[int, Action]] = [(0, first)]
     registered = 1
-    early = draw(st.integers(min_value=1, max_value=8))
-    for i in range(draw(st.integers(min_value=4, max_value=25))):
+    early = draw(st.integers(min_value=2, max_value=10))
+    for i in range(draw(st.integers(min_value=8, max_value=25))):
         action = draw(early_actions if i < early else actions)
         if isinstance(action, Register):
             if registered == 3:
@@ -425,10 +432,20 @@ class Run:
         }[amount.how]
         return ore if ore > 0 else max(amount.ore, 1)
 
-    def _booked_on(self, targets: list[Claim], lag: int, before_fee: bool) -> date:
+    def _booked_on(self, targets: list[Claim], lag: int, when: str) -> date:
         charged = sorted({day for c in targets for day, _ in c.fee_charges})
-        if before_fee and charged:
+        if when == "before_fee" and charged:
             return charged[lag % len(charged)] - timedelta(days=lag % 10 + 1)
+        turns = sorted(
+            {
+                turn
+                for c in targets
+                if c.invoice_due is not None
+                for turn in month_end_days(c.invoice_due, self.today)
+            }
+        )
+        if when == "before_month" and turns:
+            return turns[lag % len(turns)] - timedelta(days=lag % 5)
         return self.today - timedelta(days=lag)
 
     def _send_payment(self, **fields: Any) -> None:
@@ -451,7 +468,7 @@ class Run:
     def till(self, action: TillPay) -> None:
         chosen = list({self._claim(p).claim_id: self._claim(p) for p in action.picks}.values())
         paid_on = max(
-            self._booked_on(chosen, action.lag, action.before_fee),
+            self._booked_on(chosen, action.lag, action.when),
             max(c.created_on for c in chosen),
         )
         ore = self._amount(action.amount, chosen, paid_on)
@@ -478,7 +495,7 @@ class Run:
             return  # nothing invoiced yet: no payment slip to pay with
         invoice_id, payment_id, issued = rows[action.pick % len(rows)]
         on_invoice = [c for c in self.ref.claims.values() if c.invoice_id == invoice_id]
-        paid_on = max(self._booked_on(on_invoice, action.lag, action.before_fee), issued)
+        paid_on = max(self._booked_on(on_invoice, action.lag, action.when), issued)
         ore = self._amount(action.amount, on_invoice, paid_on)
         ref = self._ref("bank", action.bounce)
         self._send_payment(
@@ -748,13 +765,24 @@ class Run:
                     postings.c.amount_ore,
                     postings.c.fee_part_ore,
                     postings.c.effective_on,
+                    postings.c.message_id,
                 ).join(postings, postings.c.claim_pk == claims.c.id)
             ).all()
-        # no fee charged after a settling payment's day is still charged: every such fee was
-        # taken off again (waived, corrected or cancelled), never paid and never left open
+            received = {
+                ref: (int(pk), message_id)
+                for pk, ref, message_id in conn.execute(
+                    select(payments.c.id, payments.c.payment_ref, payments.c.message_id)
+                )
+            }
+        # No fee charged after the day of a payment that settled the claim stays charged: each
+        # was taken off again (waived, corrected, cancelled), never left open and never paid by
+        # money that arrived later. Known limit (decision 0016): money that arrived *before* the
+        # settling payment (booked later than it) may have paid such a fee already; it stays paid.
         for payment in self.ref.payments.values():
             if payment.reversed:
                 continue
+            order, _ = received[payment.ref]
+            earlier = {mid for pk, mid in received.values() if pk < order}
             for claim_id in payment.waived:
                 if self.ref.claims[claim_id].reversed_any:
                     continue
@@ -767,11 +795,22 @@ class Run:
                 taken_off = -sum(
                     int(r.fee_part_ore) for r in mine if r.kind in ("write_off", "cancellation")
                 )
-                assert taken_off >= later, (claim_id, payment.ref, later, taken_off)
+                paid_before = -sum(
+                    int(r.fee_part_ore)
+                    for r in mine
+                    if r.kind == "coverage" and r.message_id in earlier
+                )
+                assert taken_off + paid_before >= later, (
+                    claim_id,
+                    payment.ref,
+                    later,
+                    taken_off,
+                    paid_before,
+                )
 
 
 @settings(
-    max_examples=25,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
