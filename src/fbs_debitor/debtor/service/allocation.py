@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    insert,
     select,
     update,
 )
@@ -46,6 +47,7 @@ from fbs_debitor.debtor.model.allocation import Component, plan_allocation
 from fbs_debitor.debtor.model.billing import WriteOffRule
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, principal_and_fees
+from fbs_debitor.debtor.service.regulation import REGULATION_CHANNEL
 from fbs_debitor.debtor.store.allocation import AllocationState, ClaimState
 from fbs_debitor.debtor.store.ledger import append_postings, claim_balances
 from fbs_debitor.debtor.store.tables import claims, invoices, payments, postings, write_offs
@@ -400,6 +402,12 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
     principal part (``CoverageReversed``); a paid claim opens again. So does every ``paid_in_time``
     write-off it made: nothing was paid in time, so the reminder fees and interest it waived are
     owed again (not on a claim cancelled since: those fell with it).
+
+    What it paid on a claim that was cancelled since (or written down to zero) became credit
+    then (``service.regulation``): that claim is left as it is (it owes nothing) and the amount is
+    taken back from the account's credit instead, by a ``regulation`` row with a negative credit
+    (the account may go short, as for a reversed overpayment whose credit was used: decision
+    0007). Nothing is refunded of money that never came.
     """
     payment = conn.execute(
         select(payments).where(
@@ -420,12 +428,13 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
             .order_by(postings.c.id)
         )
     )
+    from_credit: dict[int, int] = {}  # account id -> øre the claims had moved to credit
     for posting in covered:
         row = conn.execute(select(claims).where(claims.c.id == posting.claim_pk)).one()
-        if (
-            posting.kind == PostingKind.WRITE_OFF.value
-            and row.status == ClaimStatus.CANCELLED.value
-        ):
+        if row.status == ClaimStatus.CANCELLED.value:
+            if posting.kind == PostingKind.COVERAGE.value:
+                account_id = int(row.account_id)
+                from_credit[account_id] = from_credit.get(account_id, 0) - int(posting.amount_ore)
             continue
         before, _ = principal_and_fees(_ledger(conn, row.id))
         append_postings(
@@ -467,6 +476,28 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
             )
         if row.invoice_id is not None:
             invoice_updated(conn, clock, row.municipality, row.invoice_id)
+    for account_id, ore in sorted(from_credit.items()):
+        conn.execute(
+            insert(payments).values(
+                municipality=msg.municipality,
+                payment_ref=f"{REGULATION_CHANNEL}:{msg.reversal_ref}:{account_id}",
+                channel=REGULATION_CHANNEL,
+                booked_on=clock.today(),
+                amount_ore=-ore,
+                payment_id=None,
+                account_id=account_id,
+                outcome="partly_matched",
+                covered_ore=0,
+                credit_ore=-ore,
+                reason=(
+                    f"{msg.payment_ref} reversed: the {Money(ore=ore)} it paid on claims "
+                    "cancelled since had become credit, taken back"
+                ),
+                message_id=payment.message_id,
+                received_at=clock.now(),
+                reversed=False,
+            )
+        )
     conn.execute(update(payments).where(payments.c.id == payment.id).values(reversed=True))
     return True
 
