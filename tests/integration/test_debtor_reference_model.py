@@ -11,12 +11,15 @@ rules that shares no code with the engine:
 * no reminder letter above its cap, one fee per letter, civil claims at most three fee-bearing
   letters 10 days apart, reminders spaced (``reference_model.letter_problems``);
 * no reminder fee or interest charged after the booking date of a payment that settled the claim
-  stays charged;
+  stays charged, except what money that reached debtor earlier had paid of it already (the known
+  limit of decision 0016: payments are not re-dated against each other);
 * the library and debtor agree on every claim (``reconcile``).
 
 The reference is told only what the engine decided on its own within the law (which claims a
 reminder fee was put on and how much, which invoices were made, when credit paid claims); it
-works out every amount that follows from them. Runs on SQLite and PostgreSQL.
+works out every amount that follows from them. Runs on SQLite and PostgreSQL, 30 histories each
+(about 15 s and 40 s). At the end, fixed histories: the smallest ones where engine and reference
+disagreed (the engine was wrong each time), and two the generator reaches too rarely.
 """
 
 from __future__ import annotations
@@ -338,8 +341,6 @@ class Run:
         self.n = 0
         self.real_refs: list[str] = []
         self.bounces: list[tuple[date, str]] = []  # (from this day, payment the bank returns)
-        # which claims each letter reminded of: the dunning candidates of its invoice
-        self.letter_claims: dict[tuple[int, date], tuple[tuple[str, bool], ...]] = {}
 
     @property
     def today(self) -> date:
@@ -615,7 +616,6 @@ class Run:
                     postings.c.fee_part_ore,
                     postings.c.effective_on,
                     postings.c.reminder_id,
-                    postings.c.note,
                 )
                 .where(postings.c.id > self.seen.posting)
                 .order_by(postings.c.id)
@@ -646,7 +646,7 @@ class Run:
             elif p.kind == "interest":
                 charged, back = interest_seen.get(claim_id, (0, 0))
                 interest_seen[claim_id] = (charged + int(p.amount_ore), back)
-            elif p.kind == "write_off" and p.note.startswith("Renter"):
+            elif p.kind == "write_off" and p.fee_part_ore == p.amount_ore:  # interest taken back
                 charged, back = interest_seen.get(claim_id, (0, 0))
                 interest_seen[claim_id] = (charged, back - int(p.amount_ore))
             else:
