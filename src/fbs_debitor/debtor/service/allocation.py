@@ -27,7 +27,6 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    insert,
     select,
     update,
 )
@@ -47,7 +46,7 @@ from fbs_debitor.debtor.model.allocation import Component, plan_allocation
 from fbs_debitor.debtor.model.billing import WriteOffRule
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, principal_and_fees
-from fbs_debitor.debtor.service.regulation import REGULATION_CHANNEL
+from fbs_debitor.debtor.service.regulation import REGULATION_CHANNEL, record_credit
 from fbs_debitor.debtor.store.allocation import AllocationState, ClaimState
 from fbs_debitor.debtor.store.ledger import append_postings, claim_balances
 from fbs_debitor.debtor.store.tables import claims, invoices, payments, postings, write_offs
@@ -477,26 +476,19 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
         if row.invoice_id is not None:
             invoice_updated(conn, clock, row.municipality, row.invoice_id)
     for account_id, ore in sorted(from_credit.items()):
-        conn.execute(
-            insert(payments).values(
-                municipality=msg.municipality,
-                payment_ref=f"{REGULATION_CHANNEL}:{msg.reversal_ref}:{account_id}",
-                channel=REGULATION_CHANNEL,
-                booked_on=clock.today(),
-                amount_ore=-ore,
-                payment_id=None,
-                account_id=account_id,
-                outcome="partly_matched",
-                covered_ore=0,
-                credit_ore=-ore,
-                reason=(
-                    f"{msg.payment_ref} reversed: the {Money(ore=ore)} it paid on claims "
-                    "cancelled since had become credit, taken back"
-                ),
-                message_id=payment.message_id,
-                received_at=clock.now(),
-                reversed=False,
-            )
+        record_credit(
+            conn,
+            municipality=msg.municipality,
+            payment_ref=f"{REGULATION_CHANNEL}:{msg.reversal_ref}:{account_id}",
+            account_id=account_id,
+            on=clock.today(),
+            amount_ore=-ore,
+            reason=(
+                f"{msg.payment_ref} reversed: the {Money(ore=ore)} it paid on claims "
+                "cancelled since had become credit, taken back"
+            ),
+            message_id=payment.message_id,
+            at=clock.now(),
         )
     conn.execute(update(payments).where(payments.c.id == payment.id).values(reversed=True))
     return True

@@ -10,6 +10,7 @@ overpayment: it pays the account's next claim or is refunded by staff.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert
@@ -57,24 +58,51 @@ def apply_plan(
         ],
     )
     if plan.to_credit:
-        conn.execute(
-            insert(payments).values(
-                municipality=msg.municipality,
-                payment_ref=f"{REGULATION_CHANNEL}:{message_id}",
-                channel=REGULATION_CHANNEL,
-                booked_on=on,
-                amount_ore=plan.to_credit,
-                payment_id=None,
-                account_id=int(state.account_id),
-                outcome="partly_matched",
-                covered_ore=0,
-                credit_ore=plan.to_credit,
-                reason=(
-                    f"paid {Money(ore=plan.to_credit)} more than claim {msg.claim_id} owes after "
-                    f"the library's {msg.MESSAGE_TYPE.split('.')[1]}: kept as credit"
-                ),
-                message_id=message_id,
-                received_at=now,
-                reversed=False,
-            )
+        record_credit(
+            conn,
+            municipality=msg.municipality,
+            payment_ref=f"{REGULATION_CHANNEL}:{message_id}",
+            account_id=int(state.account_id),
+            on=on,
+            amount_ore=plan.to_credit,
+            reason=(
+                f"paid {Money(ore=plan.to_credit)} more than claim {msg.claim_id} owes after "
+                f"the library's {msg.MESSAGE_TYPE.split('.')[1]}: kept as credit"
+            ),
+            message_id=message_id,
+            at=now,
         )
+
+
+def record_credit(
+    conn: Connection,
+    *,
+    municipality: str,
+    payment_ref: str,
+    account_id: int,
+    on: date,
+    amount_ore: int,
+    reason: str,
+    message_id: str,
+    at: datetime,
+) -> None:
+    """The one writer of a ``regulation`` credit row on the account: ``amount_ore`` more credit
+    (negative: credit taken back, e.g. a returned payment whose claim was cancelled since)."""
+    conn.execute(
+        insert(payments).values(
+            municipality=municipality,
+            payment_ref=payment_ref,
+            channel=REGULATION_CHANNEL,
+            booked_on=on,
+            amount_ore=amount_ore,
+            payment_id=None,
+            account_id=account_id,
+            outcome="partly_matched",
+            covered_ore=0,
+            credit_ore=amount_ore,
+            reason=reason,
+            message_id=message_id,
+            received_at=at,
+            reversed=False,
+        )
+    )
