@@ -189,14 +189,13 @@ def _apply(
     remaining, due_total = plan.remainder.ore, plan.due.ore
     paid: list[str] = []
     invoice_ids: set[int] = set()
-    for pk, amount in plan.waived:
-        _waive_late_fees(run, now, msg, message_id, state.claims[pk], amount)
     covered_claims = plan.per_claim()
-    for pk, _ in plan.waived:
+    for pk, amount in plan.waived:
         claim = state.claims[pk]
-        if pk not in covered_claims and claim.invoice_id is not None:
-            invoice_ids.add(claim.invoice_id)
-        if pk not in covered_claims:
+        _waive_late_fees(run, now, msg, message_id, claim, amount)
+        if pk not in covered_claims:  # nothing covered: close it here if the waiver settled it
+            if claim.invoice_id is not None:
+                invoice_ids.add(claim.invoice_id)
             _close_if_paid(run, now, claim)
     for pk, (fees, principal) in covered_claims.items():
         claim = state.claims[pk]
