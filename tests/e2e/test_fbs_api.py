@@ -190,7 +190,7 @@ def test_only_library_and_integration_keys_of_the_agency_may_call(lib: System) -
     assert client(lib, Role.INTEGRATION).get(url).status_code == 200
     assert client(lib, Role.DEBTOR_STAFF).get(url).status_code == 403
     anonymous = TestClient(create_app(lib), raise_server_exceptions=False)
-    assert anonymous.get(url).status_code == 403
+    assert anonymous.get(url).status_code == 401
 
 
 def test_the_routes_and_amount_type_match_the_spec(lib: System) -> None:

@@ -256,7 +256,7 @@ def test_the_caller_must_belong_to_the_message_municipality(
     assert r.status_code == 403
     assert r.json()["type"].endswith("wrong-municipality")
     assert post_json(client, registration(), role=Role.DEBTOR_STAFF).status_code == 403
-    assert client.post(URL, json={}).status_code == 403
+    assert client.post(URL, json={}).status_code == 401
 
 
 def test_staff_views(client: TestClient) -> None:

@@ -46,9 +46,11 @@ def test_api_needs_a_key_of_the_right_municipality_and_role(system: System) -> N
         )
         odense_admin = tenants.create_api_key(conn, system.clock, "461", Role.ADMIN, "test")
     c = client(system)
-    assert c.get("/api/v1/101/municipality").status_code == 403
+    missing = c.get("/api/v1/101/municipality")
+    assert missing.status_code == 401
+    assert missing.headers["WWW-Authenticate"].startswith("Bearer")
     r = c.get("/api/v1/101/municipality", headers={"Authorization": "Bearer wrong"})
-    assert r.status_code == 403
+    assert r.status_code == 401
     assert r.json()["type"].endswith("unknown-api-key")
     r = c.get("/api/v1/101/municipality", headers={"Authorization": f"Bearer {odense_admin}"})
     assert r.status_code == 403

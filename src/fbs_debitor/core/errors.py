@@ -7,7 +7,8 @@ The tree::
     │   └── LegalLimitError     a setting beyond what Danish law allows (HTTP 422)
     ├── NotFoundError           the thing asked for does not exist for this municipality (HTTP 404)
     ├── ConflictError           the request clashes with current state (HTTP 409)
-    └── ForbiddenError          the caller may not do this (HTTP 403)
+    ├── ForbiddenError          the caller may not do this (HTTP 403)
+    └── UnauthenticatedError    no credentials, or none we know (HTTP 401 with WWW-Authenticate)
 
 HTTP status codes are assigned only at the edge (``fbs_debitor.web``); the domain never knows them.
 """
@@ -52,3 +53,10 @@ class ConflictError(DomainError):
 
 class ForbiddenError(DomainError):
     code = "forbidden"
+
+
+class UnauthenticatedError(DomainError):
+    """No credentials were sent, or they are not ours (unknown, expired, revoked): 401. A known
+    caller who may not do something gets ``ForbiddenError`` (403)."""
+
+    code = "unauthenticated"

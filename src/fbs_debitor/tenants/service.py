@@ -12,7 +12,12 @@ from fbs_debitor.contracts.registration import ClaimKind
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.contracts.tenants import MunicipalityConfigured, SortimentMapped
 from fbs_debitor.core.clock import Clock
-from fbs_debitor.core.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from fbs_debitor.core.errors import (
+    ConflictError,
+    NotFoundError,
+    UnauthenticatedError,
+    ValidationError,
+)
 from fbs_debitor.core.fik import validate_creditor_number
 from fbs_debitor.tenants.model import (
     DebtorVendor,
@@ -239,10 +244,10 @@ def create_api_key(
 
 
 def authenticate(conn: Connection, key: str) -> tuple[str, Role]:
-    """The (municipality, role) of an API key; ForbiddenError if unknown."""
+    """The (municipality, role) of an API key; UnauthenticatedError if unknown."""
     row = conn.execute(
         select(api_keys.c.municipality, api_keys.c.role).where(api_keys.c.key_hash == _hash(key))
     ).first()
     if row is None:
-        raise ForbiddenError("unknown API key", code="unknown-api-key")
+        raise UnauthenticatedError("unknown API key", code="unknown-api-key")
     return row.municipality, Role(row.role)

@@ -15,6 +15,7 @@ from fbs_debitor.core.errors import (
     DomainError,
     ForbiddenError,
     NotFoundError,
+    UnauthenticatedError,
     ValidationError,
 )
 
@@ -32,6 +33,8 @@ def status_for(error: DomainError) -> int:
             return 409
         case ForbiddenError():
             return 403
+        case UnauthenticatedError():
+            return 401
         case ValidationError():
             return 422
         case _:
@@ -57,7 +60,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
         status = status_for(exc)
-        return problem(
+        response = problem(
             status,
             exc.code.replace("-", " ").capitalize(),
             exc.detail,
@@ -65,6 +68,9 @@ def install(app: FastAPI) -> None:
             instance=request.url.path,
             **{k: v for k, v in exc.extra.items() if isinstance(v, str | int | bool | list)},
         )
+        if status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="fbs-debitor"'
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
