@@ -6,7 +6,7 @@ from datetime import date
 
 from fbs_debitor.bootstrap import System, build_system
 from fbs_debitor.core.clock import SettableClock
-from fbs_debitor.core.errors import ForbiddenError
+from fbs_debitor.core.errors import UnauthenticatedError
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import DebtorVendor, Role
 
@@ -38,7 +38,7 @@ def seed_demo(system: System) -> str:
         for role in Role:
             try:
                 tenants.authenticate(conn, demo_key(role))
-            except ForbiddenError:
+            except UnauthenticatedError:
                 tenants.create_api_key(
                     conn, system.clock, DEMO_KOMMUNEKODE, role, f"demo {role.value}", demo_key(role)
                 )
