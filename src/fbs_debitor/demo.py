@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import Connection
+
 from fbs_debitor.bootstrap import System, build_system
 from fbs_debitor.core.clock import SettableClock
-from fbs_debitor.core.errors import UnauthenticatedError
+from fbs_debitor.core.errors import ConflictError
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import DebtorVendor, Role
 
@@ -16,13 +18,37 @@ DEMO_CREDITOR = "89123456"
 
 
 def demo_key(role: Role) -> str:
-    """Well-known keys of the demo municipality (never use these outside a demo)."""
-    return f"demo-{DEMO_KOMMUNEKODE}-{role.value}"
+    """Well-known keys of the demo municipality: valid only in a municipality made as a demo,
+    never under ``FBS_DEBITOR_ENV=production``."""
+    return tenants.demo_key_text(DEMO_KOMMUNEKODE, role)
+
+
+class NotADemoDatabase(ConflictError):
+    code = "not-a-demo-database"
+
+
+def refuse_real_database(conn: Connection) -> None:
+    """Refuse to seed a demo into a database that holds a real municipality."""
+    real = [
+        m.kommunekode
+        for m in tenants.list_municipalities(conn)
+        if not tenants.is_demo(conn, m.kommunekode)
+    ]
+    if real:
+        raise NotADemoDatabase(
+            f"this database holds real municipalities ({', '.join(real)}); the demo and its "
+            "well-known keys go only into a database of their own (e.g. "
+            "--database sqlite:///./fbs-debitor-demo.db)"
+        )
 
 
 def seed_demo(system: System) -> str:
-    """Create the demo municipality and its API keys if they are missing; idempotent."""
+    """Create the demo municipality (marked as a demo) and its API keys if they are missing;
+    idempotent. Refused on a database that holds a real municipality, and in production."""
+    if system.settings.env == "production":
+        raise NotADemoDatabase("no demo in production (FBS_DEBITOR_ENV=production)")
     with system.db.begin() as conn:
+        refuse_real_database(conn)
         if tenants.find_municipality(conn, DEMO_KOMMUNEKODE) is None:
             cutoff = system.clock.today().replace(month=1, day=1)
             tenants.create_municipality(
@@ -35,10 +61,10 @@ def seed_demo(system: System) -> str:
                 debtor_vendor=DebtorVendor.BUILT_IN,
                 cutoff_date=cutoff if cutoff <= system.clock.today() else date(2026, 1, 1),
             )
+            tenants.mark_demo(conn, DEMO_KOMMUNEKODE)
+        have = {k.key_id for k in tenants.list_api_keys(conn, DEMO_KOMMUNEKODE)}
         for role in Role:
-            try:
-                tenants.authenticate(conn, demo_key(role))
-            except UnauthenticatedError:
+            if tenants.key_id_of(demo_key(role)) not in have:
                 tenants.create_api_key(
                     conn, system.clock, DEMO_KOMMUNEKODE, role, f"demo {role.value}", demo_key(role)
                 )
@@ -54,11 +80,16 @@ def seed_demo_with_history(system: System, *, patrons: int = 150, days: int = 12
     an existing demo municipality is left as it is."""
     from fbs_debitor.simulation.engine import Scenario, Simulation
 
+    if system.settings.env == "production":
+        raise NotADemoDatabase("no demo in production (FBS_DEBITOR_ENV=production)")
     with system.db.connect() as conn:
+        refuse_real_database(conn)
         exists = tenants.find_municipality(conn, DEMO_KOMMUNEKODE) is not None
     if not exists:
         sim_system = build_system(db=system.db, clock=SettableClock(system.clock.now()))
         Simulation(
             sim_system, Scenario(municipality=DEMO_KOMMUNEKODE, patrons=patrons, days=days)
         ).run()
+        with system.db.begin() as conn:
+            tenants.mark_demo(conn, DEMO_KOMMUNEKODE)
     return seed_demo(system)

@@ -13,6 +13,10 @@ DEFAULT_DATABASE_URL = "sqlite:///./fbs-debitor.db"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FBS_DEBITOR_", extra="ignore")
 
+    env: Literal["development", "production"] = "development"
+    """``production`` refuses everything made for demos and tests: demo keys, the development
+    identity provider, development patron tokens."""
+
     database_url: str = DEFAULT_DATABASE_URL
     """SQLAlchemy URL or a plain file path (taken as SQLite). ``postgresql://`` uses psycopg 3."""
 

@@ -403,10 +403,25 @@ def test_parse_debtor_id_refuses(text: str, code: str) -> None:
         ("cvr 13585628, amount 1234,50", "cvr 13585628, amount 1234,50"),
         ("date 2026-06-05 12:00", "date 2026-06-05 12:00"),
         ("", ""),
+        # every form Cpr.parse accepts (digits with spaces or hyphens between them)
+        ("form 150875 4321 sent", "form 150875-XXXX sent"),
+        ("spaced 15 08 75 43 21.", "spaced 150875-XXXX."),
+        ("odd 1508-75-4321", "odd 150875-XXXX"),
+        ("phone 12 34 56 78", "phone 12 34 56 78"),
+        ("account 1234 5678901234", "account 1234 5678901234"),
+        ("no valid date: 12 34 56 78 90", "no valid date: 12 34 56 78 90"),
     ],
 )
 def test_mask_cprs_in_text(text: str, masked: str) -> None:
     assert mask_cprs_in_text(text) == masked
+
+
+@given(st.sampled_from(["", " ", "-"]), st.integers(min_value=0, max_value=9999))
+def test_every_accepted_form_of_a_cpr_is_masked(separator: str, serial: int) -> None:
+    """Whatever form Cpr.parse accepts, the text that carried it no longer holds the serial."""
+    text = f"150875{separator}{serial:04d}"
+    assert Cpr.parse(text).masked == "150875-XXXX"
+    assert mask_cprs_in_text(f"got {text} here") == "got 150875-XXXX here"
 
 
 # -- properties ---------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import typer
 
 from fbs_debitor.cli import (
+    audit,
     bankdays,
     contracts,
     db,
@@ -30,6 +31,7 @@ app.add_typer(bankdays.app, name="bankdays")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(municipality.app, name="municipality")
 app.add_typer(keys.app, name="key")
+app.add_typer(audit.app, name="audit")
 app.add_typer(contracts.app, name="contracts")
 app.add_typer(library.app, name="library")
 app.add_typer(imports.app, name="import")

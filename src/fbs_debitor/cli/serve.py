@@ -29,9 +29,13 @@ def serve(
     system = open_system(database)
     upgrade(system.db)
     if demo:
-        from fbs_debitor.demo import seed_demo_with_history
+        from fbs_debitor.demo import NotADemoDatabase, seed_demo_with_history
 
-        summary = seed_demo_with_history(system)
+        try:
+            summary = seed_demo_with_history(system)
+        except NotADemoDatabase as exc:
+            err_console.print(f"[red]--demo refused:[/] {exc.detail}")
+            raise typer.Exit(2) from exc
         err_console.print(f"[green]demo municipality ready:[/] {summary}")
     application = create_app(system, background=worker)
     err_console.print(f"serving on http://{host}:{port} with {system.db.display_url}")

@@ -196,22 +196,29 @@ def parse_debtor_id(text: str) -> Cpr | Cvr:
     )
 
 
-_CPR_IN_TEXT = re.compile(r"(?<![0-9])(?P<head>[0-9]{6})(?P<dash>-?)(?P<tail>[0-9]{4})(?![0-9])")
+_CPR_IN_TEXT = re.compile(
+    r"(?<![0-9])(?<![0-9][ -])(?P<number>(?:[0-9][ -]?){9}[0-9])(?![ -]?[0-9])"
+)
+"""Ten digits with or without separators (space or hyphen) between them: every form that
+:meth:`Cpr.parse` accepts ("211062-5629", "2110625629", "211062 5629", "21 10 62 56 29")."""
 
 
 def mask_cprs_in_text(text: str) -> str:
     """Replace whatever looks like a CPR in ``text`` with its masked form "DDMMYY-XXXX".
 
     Masked: every "DDMMYY-SSSS" (6 digits, hyphen, 4 digits), whatever its date, because the
-    hyphenated form is how CPRs are written; and every run of exactly 10 digits whose first six
+    hyphenated form is how CPRs are written; and every run of ten digits, with or without
+    spaces or hyphens between them (every form :meth:`Cpr.parse` accepts), whose first six
     form a valid CPR birth date (replacement numbers included). Longer digit runs (FIK payment
-    IDs, account numbers) and 10-digit runs without a valid date are left alone.
+    IDs, account numbers) and ten-digit runs without a valid date are left alone.
     """
 
     def replace(match: re.Match[str]) -> str:
-        digits = match["head"] + match["tail"]
-        if match["dash"] or _cpr_birth_date(digits) is not None:
-            return f"{match['head']}-XXXX"
-        return match.group(0)
+        number = match["number"]
+        digits = number.replace(" ", "").replace("-", "")
+        canonical = re.fullmatch(r"[0-9]{6}-[0-9]{4}", number) is not None
+        if canonical or _cpr_birth_date(digits) is not None:
+            return f"{digits[:6]}-XXXX"
+        return number
 
     return _CPR_IN_TEXT.sub(replace, text)

@@ -7,6 +7,7 @@ the deceased flag. The debtor is shown masked everywhere; the letters are listed
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -179,7 +180,34 @@ def _claim_dict(
 
 
 def _debtor_dict(account: Account) -> dict[str, Any]:
-    return {"debtor": account.masked, "id_type": account.id_type.value}
+    return {
+        "debtor": account.masked,
+        "id_type": account.id_type.value,
+        "debtor_ref": debtor_ref(account.id),
+    }
+
+
+DEBTOR_REF = re.compile(r"^D[0-9]{1,18}$")
+"""An opaque debtor reference ("D" and the account's number): what URLs carry instead of a CPR."""
+
+
+def debtor_ref(account_id: int) -> str:
+    return f"D{account_id}"
+
+
+def number_of_ref(conn: Connection, municipality: str, ref: str) -> str:
+    """The full CPR or CVR behind a debtor reference of this municipality (for the use cases
+    that take a number); NotFoundError when it is not one of this municipality's accounts."""
+    if not DEBTOR_REF.match(ref):
+        raise NotFoundError("no debtor account with that reference", code="unknown-debtor")
+    row = conn.execute(
+        select(accounts.c.debtor_id).where(
+            (accounts.c.id == int(ref[1:])) & (accounts.c.municipality == municipality)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError("no debtor account with that reference", code="unknown-debtor")
+    return str(row.debtor_id)
 
 
 def account_view(

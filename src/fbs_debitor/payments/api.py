@@ -86,24 +86,30 @@ def _receipt(body: PaymentIn, header: str | None) -> str:
 # -- cash register -------------------------------------------------------------------------------
 
 
-@register_router.get("/payable")
-def get_payable(
-    kommunekode: str,
-    request: Request,
-    debtor: Annotated[str, Query(description="CPR or CVR number of the payer")],
-    payment_id: Annotated[
-        str | None, Query(description="FIK payment ID from the slip (required for a CPR)")
-    ] = None,
-) -> dict[str, Any]:
+class PayableQuery(BaseModel):
+    """Who pays: the number in the body, never in a URL (a CPR is personal data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    debtor: str = Field(min_length=8, max_length=20, description="CPR or CVR number of the payer")
+    payment_id: str | None = Field(
+        None, max_length=20, description="FIK payment ID from the slip (required for a CPR)"
+    )
+
+
+@register_router.post("/payable")
+def find_payable(kommunekode: str, body: PayableQuery, request: Request) -> dict[str, Any]:
     """The debtor's payable invoices (from the channels' copy), oldest due date first, with the
-    sum due to the øre (card) and rounded to 50 øre (cash)."""
+    sum due to the øre (card) and rounded to 50 øre (cash). A look-up: it changes nothing."""
     system = request_system(request)
     with system.db.connect() as conn:
-        payable = invoices.payable_for_debtor(conn, system.clock, kommunekode, debtor, payment_id)
+        payable = invoices.payable_for_debtor(
+            conn, system.clock, kommunekode, body.debtor, body.payment_id
+        )
     total = Money(sum(i["amount_due_ore"] for i in payable))
     cash = cash_rounded(total)
     return {
-        "debtor": invoices.masked_debtor(debtor)[0],
+        "debtor": invoices.masked_debtor(body.debtor)[0],
         "invoices": payable,
         "total_due_ore": total.ore,
         "total_due": str(total),

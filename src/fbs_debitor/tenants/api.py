@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from fbs_debitor.core.http import request_system
 from fbs_debitor.core.text import SingleLine
 from fbs_debitor.tenants import service
+from fbs_debitor.tenants.model import Role
 
 admin_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["set-up"])
 
@@ -72,3 +74,96 @@ def put_sortiment(
             debtor_classification=body.debtor_classification,
             psrm_claim_type=body.psrm_claim_type,
         )
+
+
+# -- keys and the audit log (municipal admin) -----------------------------------------------------
+
+KeyId = Annotated[str, PathParam(min_length=12, max_length=16, pattern=r"^[0-9a-f]+$")]
+
+
+class KeyIn(BaseModel):
+    role: Role
+    label: SingleLine = Field(min_length=1, max_length=100, description="Who or what uses it")
+    expires_at: datetime | None = Field(None, description="Default: a year from now")
+
+
+class RevokeIn(BaseModel):
+    reason: SingleLine = Field(min_length=3, max_length=200)
+
+
+class RotateIn(BaseModel):
+    reason: SingleLine = Field(min_length=3, max_length=200)
+    grace_hours: int = Field(24, ge=0, le=24 * 30, description="How long the old key still works")
+
+
+def _actor(request: Request) -> str:
+    who = getattr(request.state, "principal", None)
+    return str(getattr(who, "actor", "unknown"))
+
+
+@admin_router.get("/keys")
+def list_keys(kommunekode: str, request: Request) -> dict[str, Any]:
+    """The municipality's API keys (never their secrets): role, label, state, expiry, last use."""
+    system = request_system(request)
+    with system.db.connect() as conn:
+        keys = service.list_api_keys(conn, kommunekode)
+    now = system.clock.now()
+    return {"keys": [k.as_dict(now) for k in keys]}
+
+
+@admin_router.post("/keys", status_code=201)
+def create_key(kommunekode: str, body: KeyIn, request: Request) -> dict[str, Any]:
+    """A new key; the secret is in this answer only."""
+    system = request_system(request)
+    with system.db.begin() as conn:
+        key = service.create_api_key(
+            conn,
+            system.clock,
+            kommunekode,
+            body.role,
+            body.label,
+            expires_at=body.expires_at,
+            created_by=_actor(request),
+        )
+        record = service.get_api_key(conn, kommunekode, service.key_id_of(key))
+    return {"key": key, **record.as_dict(system.clock.now())}
+
+
+@admin_router.post("/keys/{key_id}/revoke")
+def revoke_key(kommunekode: str, key_id: KeyId, body: RevokeIn, request: Request) -> dict[str, Any]:
+    """Revoke a key at once."""
+    system = request_system(request)
+    with system.db.begin() as conn:
+        record = service.revoke_api_key(
+            conn, system.clock, kommunekode, key_id, by=_actor(request), reason=body.reason
+        )
+    return record.as_dict(system.clock.now())
+
+
+@admin_router.post("/keys/{key_id}/rotate")
+def rotate_key(kommunekode: str, key_id: KeyId, body: RotateIn, request: Request) -> dict[str, Any]:
+    """A successor key (its secret in this answer only); the old one ends after the grace."""
+    system = request_system(request)
+    with system.db.begin() as conn:
+        key, record = service.rotate_api_key(
+            conn,
+            system.clock,
+            kommunekode,
+            key_id,
+            by=_actor(request),
+            grace=timedelta(hours=body.grace_hours),
+        )
+    return {"key": key, "replaces": key_id, **record.as_dict(system.clock.now())}
+
+
+@admin_router.get("/audit")
+def get_audit(
+    kommunekode: str,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+) -> dict[str, Any]:
+    """The audit log, newest first; ``next`` pages back."""
+    with request_system(request).db.connect() as conn:
+        entries = service.list_audit(conn, kommunekode, limit=limit, before=before)
+    return {"entries": entries, "next": entries[-1]["id"] if len(entries) == limit else None}

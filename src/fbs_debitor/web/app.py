@@ -14,21 +14,34 @@ from fbs_debitor import __version__
 from fbs_debitor.bootstrap import System
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web import problems
+from fbs_debitor.web.audit import AuditMiddleware
 from fbs_debitor.web.deps import require
 
-MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
-    # (module, APIRouter attribute, roles admitted besides admin); () = no authentication
-    ("fbs_debitor.tenants.api", "admin_router", ("admin",)),
-    ("fbs_debitor.library.api.staff", "router", ("library",)),
-    ("fbs_debitor.library.api.fbs", "router", ("library", "integration")),
-    ("fbs_debitor.debtor.api.integration", "router", ("integration", "library")),
-    ("fbs_debitor.debtor.api.staff", "router", ("debtor-staff", "ops")),
-    ("fbs_debitor.debtor.api.unmatched", "router", ("debtor-staff", "ops")),
-    ("fbs_debitor.payments.api", "register_router", ("cash-register",)),
-    ("fbs_debitor.payments.api", "bank_router", ("debtor-staff", "integration")),
+MOUNTS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
+    # (module, APIRouter attribute, roles that may read (GET), roles that may change (POST, PUT))
+    ("fbs_debitor.tenants.api", "admin_router", ("admin",), ("admin",)),
+    ("fbs_debitor.library.api.staff", "router", ("library",), ("library",)),
+    (
+        "fbs_debitor.library.api.fbs",
+        "router",
+        ("library", "integration"),
+        ("library", "integration"),
+    ),
+    ("fbs_debitor.debtor.api.integration", "router", ("integration",), ("integration", "library")),
+    ("fbs_debitor.debtor.api.staff", "router", ("debtor-staff",), ("debtor-staff",)),
+    ("fbs_debitor.debtor.api.unmatched", "router", ("debtor-staff",), ("debtor-staff",)),
+    ("fbs_debitor.payments.api", "register_router", ("cash-register",), ("cash-register",)),
+    (
+        "fbs_debitor.payments.api",
+        "bank_router",
+        ("debtor-staff", "integration"),
+        ("debtor-staff", "integration"),
+    ),
+    ("fbs_debitor.messaging.api", "router", ("ops",), ("ops",)),
 ]
-"""Where each context's routes are mounted and which roles may call them. Authentication and the
-municipality check happen here, at the edge, so that the contexts stay free of it."""
+"""Where each context's routes are mounted and which roles may read and change there (the table
+of docs/security.md). Authentication and the municipality check happen here, at the edge, so
+that the contexts stay free of it. No role is admitted everywhere."""
 
 
 def create_app(system: System, *, background: bool = False) -> FastAPI:
@@ -54,6 +67,7 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
     )
     app.state.system = system
     problems.install(app)
+    app.add_middleware(AuditMiddleware)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
@@ -67,8 +81,8 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
         """Prometheus metrics, including the leg delay histograms."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    for module_name, attribute, roles in MOUNTS:
+    for module_name, attribute, read, write in MOUNTS:
         router = getattr(importlib.import_module(module_name), attribute)
-        dependencies = [Depends(require(*(Role(r) for r in roles)))] if roles else []
-        app.include_router(router, dependencies=dependencies)
+        allowed = require(tuple(Role(r) for r in read), tuple(Role(r) for r in write))
+        app.include_router(router, dependencies=[Depends(allowed)])
     return app

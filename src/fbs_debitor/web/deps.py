@@ -39,10 +39,15 @@ class Principal:
 
 def principal_from_bearer(system: System, token: str) -> Principal:
     """The principal of an ``Authorization: Bearer`` token; UnauthenticatedError when it is
-    unknown. Cheap (one indexed read), so the edge calls it before a request body is read."""
+    unknown, revoked or expired. Cheap (one indexed read; a write at most once a minute per key
+    for its last use), so the edge calls it before a request body is read."""
+    production = system.settings.env == "production"
     with system.db.connect() as conn:
-        municipality, role = tenants.authenticate(conn, token)
-    return Principal(municipality, role, f"key:{role.value}")
+        key = tenants.authenticate(conn, system.clock, token, production=production)
+    if tenants.needs_touch(system.clock, key):
+        with system.db.begin() as conn:
+            tenants.touch_api_key(conn, system.clock, key)
+    return Principal(key.municipality, key.role, f"key:{key.key_id} {key.label}"[:120])
 
 
 def principal(
@@ -59,14 +64,23 @@ def principal(
     return who
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    """A dependency that admits the given roles (and admin) of the municipality in the path."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def require(
+    read: tuple[Role, ...], write: tuple[Role, ...] | None = None
+) -> Callable[..., Principal]:
+    """A dependency that admits the ``read`` roles to safe methods (GET) and the ``write`` roles
+    (default: the same) to the rest, of the municipality in the path only. No role is admitted
+    everywhere: the municipal admin has its own routes (settings, keys, audit)."""
+    changing = read if write is None else write
 
     def dependency(request: Request, who: Principal = Depends(principal)) -> Principal:  # noqa: B008
-        if who.role not in roles and who.role is not Role.ADMIN:
+        roles = read if request.method in SAFE_METHODS else changing
+        if who.role not in roles:
+            needs = ", ".join(r.value for r in roles) or "no role"
             raise ForbiddenError(
-                f"role {who.role.value} may not do this; needs {', '.join(r.value for r in roles)}",
-                code="wrong-role",
+                f"role {who.role.value} may not do this; needs {needs}", code="wrong-role"
             )
         kommunekode = request.path_params.get("kommunekode")
         agency_id = request.path_params.get("agencyid")

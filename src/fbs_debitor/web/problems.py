@@ -1,4 +1,7 @@
-"""RFC 9457 problem+json responses for domain errors, validation errors and the rest."""
+"""RFC 9457 problem+json responses for domain errors, validation errors and the rest.
+
+No response echoes the request path (it could hold a CPR number someone put there), and every
+CPR-like number in a detail is masked."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from fbs_debitor.core.errors import (
     UnauthenticatedError,
     ValidationError,
 )
+from fbs_debitor.core.ids import mask_cprs_in_text
 
 log = logging.getLogger(__name__)
 
@@ -41,18 +45,14 @@ def status_for(error: DomainError) -> int:
             return 400
 
 
-def problem(
-    status: int, title: str, detail: str, *, code: str, instance: str | None = None, **extra: Any
-) -> JSONResponse:
+def problem(status: int, title: str, detail: str, *, code: str, **extra: Any) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + code,
         "title": title,
         "status": status,
-        "detail": detail,
+        "detail": mask_cprs_in_text(detail),
     }
-    if instance:
-        body["instance"] = instance
-    body.update(extra)
+    body.update({k: mask_cprs_in_text(v) if isinstance(v, str) else v for k, v in extra.items()})
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
@@ -65,7 +65,6 @@ def install(app: FastAPI) -> None:
             exc.code.replace("-", " ").capitalize(),
             exc.detail,
             code=exc.code,
-            instance=request.url.path,
             **{k: v for k, v in exc.extra.items() if isinstance(v, str | int | bool | list)},
         )
         if status == 401:
@@ -75,7 +74,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            {
+                "loc": [mask_cprs_in_text(str(p)) for p in e.get("loc", ())],
+                "msg": mask_cprs_in_text(str(e.get("msg", ""))),
+            }
             for e in exc.errors()
         ]
         detail = "; ".join(f"{'.'.join(e['loc'])}: {e['msg']}" for e in errors[:5])
@@ -84,7 +86,6 @@ def install(app: FastAPI) -> None:
             "Invalid request",
             detail or "invalid request",
             code="invalid-request",
-            instance=request.url.path,
             errors=errors,
         )
 
@@ -95,16 +96,15 @@ def install(app: FastAPI) -> None:
             str(exc.detail),
             str(exc.detail),
             code=f"http-{exc.status_code}",
-            instance=request.url.path,
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s", request.url.path)
+        route = request.scope.get("route")
+        log.exception("unhandled error on %s", getattr(route, "path", "an unknown route"))
         return problem(
             500,
             "Internal error",
             "The server failed; the error is logged. Nothing was half-applied.",
             code="internal-error",
-            instance=request.url.path,
         )

@@ -3,7 +3,10 @@
 ``router`` (``/api/v1/{kommunekode}``): a debtor's account and one claim (CPR masked),
 the ledger guard, the held claims (``GET /held-claims``: a minor's claims waiting for a guardian); the debtor rules (``GET/PUT /debtor-rules``), the letters (list and PDF), a
 payment agreement and the deceased flag of a debtor, write-off by hand, and the refund of a
-debtor's credit (``POST /debtors/{debtor_id}/refunds``; not for the ``ops`` role).
+debtor's credit (``POST /debtors/{debtor_ref}/refunds``). A debtor is found by number with
+``POST /debtors/lookup`` (the number in the body, never in a URL) and named by its opaque
+``debtor_ref`` after that; ``POST /debtors/{debtor_ref}/cpr`` reads the full number for a reason
+(audited).
 
 Authentication and roles are applied where the routers are mounted (``web.app.MOUNTS``).
 """
@@ -17,7 +20,7 @@ import pydantic
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from sqlalchemy.exc import IntegrityError
 
-from fbs_debitor.core.errors import ConflictError, ForbiddenError
+from fbs_debitor.core.errors import ConflictError, ValidationError
 from fbs_debitor.core.http import request_system
 from fbs_debitor.core.money import Money
 from fbs_debitor.core.text import MultiLine, SingleLine
@@ -35,14 +38,62 @@ from fbs_debitor.debtor.views import list_letters
 router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["debtor"])
 
 
-@router.get("/debtors/{debtor_id}")
-def get_debtor(kommunekode: str, debtor_id: str, request: Request) -> dict[str, Any]:
-    """A debtor's account (CPR 10 digits or CVR 8): claims, balances, postings, events,
-    invoices (payment ID, code line, due date, SRB, amount due), reminders, letters, payment
-    agreement. The CPR is masked."""
+DebtorRef = Annotated[
+    str,
+    Path(
+        pattern=r"^D[0-9]{1,18}$",
+        description="The debtor's opaque reference (``debtor_ref``), never a CPR number",
+    ),
+]
+
+
+class LookupRequest(pydantic.BaseModel):
+    """A debtor looked up by number: in the body, never in a URL (a CPR is personal data)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    debtor: SingleLine = pydantic.Field(
+        min_length=8, max_length=20, description="CPR (10 digits, any accepted form) or CVR (8)"
+    )
+
+
+class RevealRequest(pydantic.BaseModel):
+    """Why the full CPR number is needed (recorded in the audit log with who asked)."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    reason: SingleLine = pydantic.Field(min_length=3, max_length=500)
+
+
+@router.post("/debtors/lookup")
+def lookup_debtor(kommunekode: str, body: LookupRequest, request: Request) -> dict[str, Any]:
+    """A debtor's account found by CPR or CVR number (sent in the body): claims, balances,
+    postings, events, invoices (payment ID, code line, due date, SRB, amount due), reminders,
+    letters, payment agreement, and ``debtor_ref``, the reference later calls use. The CPR is
+    masked."""
     system = request_system(request)
     with system.db.connect() as conn:
-        return views.account_view(conn, kommunekode, debtor_id, system.clock.today())
+        return views.account_view(conn, kommunekode, body.debtor, system.clock.today())
+
+
+@router.get("/debtors/{debtor_ref}")
+def get_debtor(kommunekode: str, debtor_ref: DebtorRef, request: Request) -> dict[str, Any]:
+    """A debtor's account by its reference (see ``POST /debtors/lookup``). The CPR is masked."""
+    system = request_system(request)
+    with system.db.connect() as conn:
+        number = views.number_of_ref(conn, kommunekode, debtor_ref)
+        return views.account_view(conn, kommunekode, number, system.clock.today())
+
+
+@router.post("/debtors/{debtor_ref}/cpr")
+def reveal_cpr(
+    kommunekode: str, debtor_ref: DebtorRef, body: RevealRequest, request: Request
+) -> dict[str, Any]:
+    """The full CPR (or CVR) number of a debtor, for a reason; every such read is in the audit
+    log (who, when, which debtor, why). ``Cache-Control: no-store``."""
+    with request_system(request).db.connect() as conn:
+        number = views.number_of_ref(conn, kommunekode, debtor_ref)
+    return {"debtor_ref": debtor_ref, "number": number, "reason": body.reason}
 
 
 @router.get("/claims/{claim_id}")
@@ -91,14 +142,23 @@ def put_debtor_rules(
     kommunekode: str,
     request: Request,
     body: dict[str, Any] = Body(  # noqa: B008 - FastAPI's way to declare a body
-        ..., description="The whole DebtorRules document; fields left out take their defaults"
+        ...,
+        description="The whole DebtorRules document (fields left out take their defaults) and "
+        "``reason``: why the rules change (audited)",
     ),
 ) -> dict[str, Any]:
     """Replace the municipality's debtor rules. Settings beyond the legal limits (gebyrloven § 2,
-    renteloven § 9 b) are refused with 422 and the limit in words."""
+    renteloven § 9 b) are refused with 422 and the limit in words; a change without a reason
+    is refused."""
+    document = dict(body)
+    reason = document.pop("reason", None)
+    if not isinstance(reason, str) or len(reason.strip()) < 3 or len(reason) > 500:
+        raise ValidationError(
+            "say why the rules change: a reason of 3 to 500 characters", code="reason-required"
+        )
     system = request_system(request)
     with system.db.begin() as conn:
-        return rules_document(put_rules(conn, system.clock, kommunekode, body))
+        return rules_document(put_rules(conn, system.clock, kommunekode, document))
 
 
 @router.get("/letters")
@@ -145,13 +205,14 @@ class PaymentAgreementRequest(pydantic.BaseModel):
     note: MultiLine = pydantic.Field(default="", max_length=2000)
 
 
-@router.post("/debtors/{debtor_id}/payment-agreement")
+@router.post("/debtors/{debtor_ref}/payment-agreement")
 def post_payment_agreement(
-    kommunekode: str, debtor_id: str, body: PaymentAgreementRequest, request: Request
+    kommunekode: str, debtor_ref: DebtorRef, body: PaymentAgreementRequest, request: Request
 ) -> dict[str, Any]:
     """Record a payment agreement for the debtor (the newest replaces any earlier one)."""
     system = request_system(request)
     with system.db.begin() as conn:
+        debtor_id = views.number_of_ref(conn, kommunekode, debtor_ref)
         return set_payment_agreement(
             conn, system.clock, kommunekode, debtor_id, until=body.until, note=body.note
         )
@@ -163,18 +224,20 @@ class DeceasedRequest(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     on: date | None = None
+    reason: SingleLine = pydantic.Field(
+        min_length=3, max_length=500, description="How the death is known (e.g. CPR register)"
+    )
 
 
-@router.post("/debtors/{debtor_id}/deceased")
+@router.post("/debtors/{debtor_ref}/deceased")
 def post_deceased(
-    kommunekode: str, debtor_id: str, request: Request, body: DeceasedRequest | None = None
+    kommunekode: str, debtor_ref: DebtorRef, request: Request, body: DeceasedRequest
 ) -> dict[str, Any]:
     """Flag the debtor as deceased: the next dunning run writes the account's claims off."""
     system = request_system(request)
     with system.db.begin() as conn:
-        return mark_deceased(
-            conn, system.clock, kommunekode, debtor_id, on=None if body is None else body.on
-        )
+        debtor_id = views.number_of_ref(conn, kommunekode, debtor_ref)
+        return mark_deceased(conn, system.clock, kommunekode, debtor_id, on=body.on)
 
 
 class WriteOffRequest(pydantic.BaseModel):
@@ -212,9 +275,6 @@ def post_write_off(
 
 # -- credit ---------------------------------------------------------------------------------------
 
-REFUND_ROLES = frozenset({"debtor-staff", "admin"})
-"""Who may refund credit: it pays money out, so not ``ops``, whom the staff routes admit too."""
-
 
 class RefundRequest(pydantic.BaseModel):
     """A refund of the debtor's credit: the amount (default: all of it), the caller's reference
@@ -224,11 +284,12 @@ class RefundRequest(pydantic.BaseModel):
 
     amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
     reference: SingleLine = pydantic.Field(min_length=1, max_length=120)
+    reason: SingleLine = pydantic.Field(min_length=3, max_length=500)
     by: SingleLine | None = pydantic.Field(default=None, min_length=1, max_length=100)
 
 
 @router.post(
-    "/debtors/{debtor_id}/refunds",
+    "/debtors/{debtor_ref}/refunds",
     status_code=201,
     responses={
         200: {"description": "The reference was used before: the first refund, unchanged"},
@@ -236,21 +297,22 @@ class RefundRequest(pydantic.BaseModel):
     },
 )
 def post_refund(
-    kommunekode: str, debtor_id: str, body: RefundRequest, request: Request, response: Response
+    kommunekode: str,
+    debtor_ref: DebtorRef,
+    body: RefundRequest,
+    request: Request,
+    response: Response,
 ) -> dict[str, Any]:
     """Refund (part of) the debtor account's credit (overpayments not used for claims); the
     payout to the citizen's NemKonto is the municipality's own. 201 with the refund; 200 with the
     first refund if the reference was used before."""
-    who = getattr(request.state, "principal", None)
-    role = str(getattr(who, "role", ""))
-    if role not in REFUND_ROLES:
-        raise ForbiddenError(
-            "refunds are for the roles debtor-staff and admin", code="refund-not-allowed"
-        )
+    actor = str(getattr(getattr(request.state, "principal", None), "actor", "api"))
     system = request_system(request)
     try:
         with system.db.begin() as conn:
-            account_id = account_for(conn, kommunekode, debtor_id)
+            account_id = account_for(
+                conn, kommunekode, views.number_of_ref(conn, kommunekode, debtor_ref)
+            )
             made, created = refund(
                 conn,
                 system.clock,
@@ -258,7 +320,7 @@ def post_refund(
                 account_id,
                 None if body.amount_ore is None else Money(ore=body.amount_ore),
                 body.reference,
-                body.by or f"api key ({role})",
+                body.by or actor,
             )
             left = available_credit(conn, kommunekode, account_id)
     except IntegrityError:

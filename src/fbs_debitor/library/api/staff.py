@@ -88,11 +88,15 @@ class FeeIn(AmountIn):
 
 
 class RegulationIn(AmountIn):
-    reason: MultiLine = Field("", max_length=500)
+    reason: MultiLine = Field(
+        min_length=3, max_length=500, description="Why (shown on the fee's trail and audited)"
+    )
 
 
 class CancelIn(_In):
-    reason: MultiLine = Field("", max_length=500)
+    reason: MultiLine = Field(
+        min_length=3, max_length=500, description="Why (shown on the fee's trail and audited)"
+    )
 
 
 class PayIn(_In):
