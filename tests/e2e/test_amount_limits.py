@@ -58,7 +58,7 @@ def test_a_fee_at_the_limit_is_taken(c: TestClient) -> None:
 @pytest.mark.parametrize("amount", TOO_LARGE, ids=lambda a: str(next(iter(a.values())))[:14])
 def test_a_regulation_beyond_the_limit_is_refused(c: TestClient, verb: str, amount: Any) -> None:
     fee = _fee(c, amount="20,00").json()
-    r = c.post(f"{API}/fees/{fee['id']}/{verb}", json=amount)
+    r = c.post(f"{API}/fees/{fee['id']}/{verb}", json={**amount, "reason": "test"})
     assert r.status_code == 422, r.text
     assert r.json()["type"].endswith("/invalid-amount")
     after = c.get(f"{API}/fees/{fee['id']}")

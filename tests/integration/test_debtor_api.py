@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -263,21 +264,34 @@ def test_staff_views(client: TestClient) -> None:
     post_json(client, registration("ext-1"))
     post_json(client, registration("ext-2", amount_ore=100))
     staff = auth(Role.DEBTOR_STAFF)
-    r = client.get(f"/api/v1/101/debtors/{CPR}", headers=staff)
+    spaced = f"{CPR[:6]} {CPR[6:]}"  # an accepted form: masked all the same
+    r = client.post("/api/v1/101/debtors/lookup", json={"debtor": spaced}, headers=staff)
+    assert r.status_code == 200, r.text
+    ref = r.json()["debtor_ref"]
+    assert re.fullmatch(r"D[0-9]+", ref)
+    assert spaced not in r.text
+    r = client.get(f"/api/v1/101/debtors/{ref}", headers=staff)
     assert r.status_code == 200, r.text
     assert r.json()["debtor"] == "010180-XXXX"
     assert r.json()["balance_ore"] == 35000
     assert CPR not in r.text
     assert [c["claim_id"] for c in r.json()["claims"]] == ["ext-1", "ext-2"]
-    r = client.get("/api/v1/101/claims/ext-2", headers=auth(Role.OPS))
+    assert client.get("/api/v1/101/claims/ext-2", headers=auth(Role.OPS)).status_code == 403
+    r = client.get("/api/v1/101/claims/ext-2", headers=staff)
     assert r.status_code == 200
     assert r.json()["postings"][0]["amount_ore"] == 100
     assert "leg1_ms" in r.json()
     assert client.get("/api/v1/101/claims/nope", headers=staff).status_code == 404
-    assert client.get("/api/v1/101/debtors/12", headers=staff).status_code == 422
-    assert client.get("/api/v1/101/debtors/2110625629", headers=staff).status_code == 404
-    assert client.get(f"/api/v1/101/debtors/{CPR}", headers=auth(Role.LIBRARY)).status_code == 403
-    assert client.get(f"/api/v1/461/debtors/{CPR}", headers=staff).status_code == 403
+    lookup = "/api/v1/101/debtors/lookup"
+    assert client.post(lookup, json={"debtor": "12345678901"}, headers=staff).status_code == 422
+    assert client.post(lookup, json={"debtor": "2110625629"}, headers=staff).status_code == 404
+    # a CPR in the URL is no debtor reference: refused, and not echoed back
+    r = client.get(f"/api/v1/101/debtors/{CPR}", headers=staff)
+    assert r.status_code == 422
+    assert CPR not in r.text
+    assert client.get("/api/v1/101/debtors/D999999", headers=staff).status_code == 404
+    assert client.get(f"/api/v1/101/debtors/{ref}", headers=auth(Role.LIBRARY)).status_code == 403
+    assert client.get(f"/api/v1/461/debtors/{ref}", headers=staff).status_code == 403
     assert client.get("/api/v1/101/ledger-check", headers=staff).json() == {
         "ok": True,
         "problems": [],
@@ -288,15 +302,19 @@ def test_openapi_documents_both_body_forms(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     body = spec["paths"][URL]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "application/xml"}
-    assert "/api/v1/{kommunekode}/debtors/{debtor_id}" in spec["paths"]
+    assert "/api/v1/{kommunekode}/debtors/{debtor_ref}" in spec["paths"]
+    assert not any("{debtor_id}" in path for path in spec["paths"])
 
 
 def test_control_characters_in_staff_texts_are_422_never_stored(client: TestClient) -> None:
     """PostgreSQL cannot store a NUL: found by the OpenAPI fuzz test as a 500."""
     post_json(client, registration("ext-1"))
     staff = auth(Role.DEBTOR_STAFF)
+    ref = client.post("/api/v1/101/debtors/lookup", json={"debtor": CPR}, headers=staff).json()[
+        "debtor_ref"
+    ]
     r = client.post(
-        f"/api/v1/101/debtors/{CPR}/payment-agreement",
+        f"/api/v1/101/debtors/{ref}/payment-agreement",
         json={"until": "2026-04-01", "note": "aftale\x00"},
         headers=staff,
     )
@@ -308,7 +326,7 @@ def test_control_characters_in_staff_texts_are_422_never_stored(client: TestClie
     )
     assert r.status_code == 422, r.text
     r = client.post(
-        f"/api/v1/101/debtors/{CPR}/payment-agreement",
+        f"/api/v1/101/debtors/{ref}/payment-agreement",
         json={"until": "2026-04-01", "note": "aftalt i telefon\nmed værgen"},
         headers=staff,
     )

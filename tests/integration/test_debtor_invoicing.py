@@ -248,7 +248,11 @@ def test_debtor_rules_over_http(staff: TestClient) -> None:
             {"days_after_deadline": 10, "fee_public_ore": 25000, "fee_civil_ore": 10000}
         ],
     }
-    r = staff.put(f"/api/v1/{K}/debtor-rules", json=custom, headers=auth())
+    unexplained = staff.put(f"/api/v1/{K}/debtor-rules", json=custom, headers=auth())
+    assert unexplained.status_code == 422
+    assert unexplained.json()["type"].endswith("/reason-required")
+    why = {"reason": "byrådets beslutning"}
+    r = staff.put(f"/api/v1/{K}/debtor-rules", json={**custom, **why}, headers=auth())
     assert r.status_code == 200, r.text
     assert staff.get(f"/api/v1/{K}/debtor-rules", headers=auth()).json() == r.json()
     assert r.json()["payment_term_days"] == 20 and r.json()["collect_every_days"] == 7
@@ -256,7 +260,7 @@ def test_debtor_rules_over_http(staff: TestClient) -> None:
     too_much = {
         "reminder_steps": [{"days_after_deadline": 10, "fee_public_ore": 30000, "fee_civil_ore": 0}]
     }
-    r = staff.put(f"/api/v1/{K}/debtor-rules", json=too_much, headers=auth())
+    r = staff.put(f"/api/v1/{K}/debtor-rules", json={**too_much, **why}, headers=auth())
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"].endswith("/reminder-fee-public")  # a LegalLimitError
@@ -268,9 +272,9 @@ def test_debtor_rules_over_http(staff: TestClient) -> None:
             for d in (10, 20, 30, 40)
         ]
     }
-    r = staff.put(f"/api/v1/{K}/debtor-rules", json=four_civil, headers=auth())
+    r = staff.put(f"/api/v1/{K}/debtor-rules", json={**four_civil, **why}, headers=auth())
     assert r.status_code == 422 and "at most 3" in r.json()["detail"]
-    r = staff.put(f"/api/v1/{K}/debtor-rules", json={"payment_term_days": 0}, headers=auth())
+    r = staff.put(f"/api/v1/{K}/debtor-rules", json={"payment_term_days": 0, **why}, headers=auth())
     assert r.status_code == 422 and r.json()["type"].endswith("/invalid-rules")
     assert staff.get(f"/api/v1/{K}/debtor-rules", headers=auth()).json()["payment_term_days"] == 20
 

@@ -100,14 +100,16 @@ def test_the_debtor_account_shows_invoices_reminders_letters_and_agreement(
     desk.register("fee-1", 12500)
     desk.register("erst-1", 34900, kind="compensation")
     desk.dun(date(2026, 3, 30))
+    found = staff.post(f"/api/v1/{K}/debtors/lookup", json={"debtor": CPR}, headers=auth())
+    ref = found.json()["debtor_ref"]
     r = staff.post(
-        f"/api/v1/{K}/debtors/{CPR}/payment-agreement",
+        f"/api/v1/{K}/debtors/{ref}/payment-agreement",
         json={"until": "2026-06-30", "note": "Afdrag 100 kr/md, CPR 0101801234 oplyst"},
         headers=auth(),
     )
     assert r.status_code == 200, r.text
     assert r.json()["active"] is True and "0101801234" not in r.text
-    view = staff.get(f"/api/v1/{K}/debtors/{CPR}", headers=auth())
+    view = staff.get(f"/api/v1/{K}/debtors/{ref}", headers=auth())
     assert view.status_code == 200
     assert CPR not in view.text
     body = view.json()
@@ -126,7 +128,7 @@ def test_the_debtor_account_shows_invoices_reminders_letters_and_agreement(
     assert body["payment_agreement"]["active"] is True
     assert body["deceased_on"] is None
     r = staff.post(
-        f"/api/v1/{K}/debtors/2110625629/payment-agreement",
+        f"/api/v1/{K}/debtors/D999999/payment-agreement",
         json={"until": "2026-06-30"},
         headers=auth(),
     )

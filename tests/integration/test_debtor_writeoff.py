@@ -173,7 +173,13 @@ def test_a_deceased_debtors_claims_are_written_off_and_not_reminded(
     desk.register("fee-1", 12500)
     desk.register("fee-2", 3000)
     desk.register("other", 12500, debtor=OTHER_CPR)
-    r = staff.post(f"/api/v1/{K}/debtors/{CPR}/deceased", json={"on": "2026-03-20"}, headers=auth())
+    ref = staff.post(f"/api/v1/{K}/debtors/lookup", json={"debtor": CPR}, headers=auth()).json()[
+        "debtor_ref"
+    ]
+    url = f"/api/v1/{K}/debtors/{ref}/deceased"
+    r = staff.post(url, json={"on": "2026-03-20"}, headers=auth())
+    assert r.status_code == 422  # who flags a death says how it is known
+    r = staff.post(url, json={"on": "2026-03-20", "reason": "CPR-registret"}, headers=auth())
     assert r.status_code == 200 and r.json() == {"deceased_on": "2026-03-20"}
     result = desk.dun(date(2026, 3, 30))
     assert (result.write_offs, result.written_off_ore, result.reminders) == (2, 15500, 1)
@@ -183,7 +189,7 @@ def test_a_deceased_debtors_claims_are_written_off_and_not_reminded(
     view = desk.account()
     assert view["deceased_on"] == date(2026, 3, 20) and view["balance_ore"] == 0
     # a second flag keeps the first date
-    r = staff.post(f"/api/v1/{K}/debtors/{CPR}/deceased", headers=auth())
+    r = staff.post(url, json={"reason": "dødsboet skrev"}, headers=auth())
     assert r.json() == {"deceased_on": "2026-03-20"}
 
 

@@ -107,12 +107,15 @@ def test_regulation_and_history_over_http(c: TestClient, lib: System) -> None:
     assert down["open_ore"] == 7500
     assert down["events"][-1]["kind"] == "written_down"
     assert down["events"][-1]["amount_ore"] == -2500
-    assert post(c, f"/fees/{fid}/write-up", {"amount_ore": 500})["open"] == "80,00 kr."
-    below = problem(c, f"/fees/{fid}/write-down", {"amount": "80,01"}, 422)
+    assert problem(c, f"/fees/{fid}/write-up", {"amount_ore": 500}, 422)  # why is required
+    up = post(c, f"/fees/{fid}/write-up", {"amount_ore": 500, "reason": "wrong amount"})
+    assert up["open"] == "80,00 kr."
+    below = problem(c, f"/fees/{fid}/write-down", {"amount": "80,01", "reason": "goodwill"}, 422)
     assert below["type"].endswith("write-down-below-zero")
     cancelled = post(c, f"/fees/{fid}/cancel", {"reason": "returned"})
     assert (cancelled["status"], cancelled["open_ore"]) == ("cancelled", 0)
-    assert problem(c, f"/fees/{fid}/cancel", {}, 409)["type"].endswith("fee-not-open")
+    again = problem(c, f"/fees/{fid}/cancel", {"reason": "twice"}, 409)
+    assert again["type"].endswith("fee-not-open")
     got = c.get(f"{API}/fees/{fid}").json()
     assert [e["kind"] for e in got["events"]] == [
         "created",

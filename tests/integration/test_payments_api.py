@@ -55,12 +55,10 @@ def test_the_till_finds_a_persons_invoice_by_cpr_and_payment_id(
 ) -> None:
     issue(pay, "1", SINGLE, 12500, claim_ids=["c1", "c2"])
     issue(pay, "2", UNDER, 9000, debtor="010180-XXXX")  # the same birth date, someone else?
-    without = client.get(f"{B}/payable", params={"debtor": PERSON}, headers=TILL)
+    without = client.post(f"{B}/payable", json={"debtor": PERSON}, headers=TILL)
     assert without.status_code == 422
     assert without.json()["type"].endswith("payment-id-required")
-    found = client.get(
-        f"{B}/payable", params={"debtor": PERSON, "payment_id": SINGLE}, headers=TILL
-    )
+    found = client.post(f"{B}/payable", json={"debtor": PERSON, "payment_id": SINGLE}, headers=TILL)
     assert found.status_code == 200, found.text
     body = found.json()
     assert body["debtor"] == PERSON_MASKED
@@ -72,7 +70,7 @@ def test_the_till_finds_a_persons_invoice_by_cpr_and_payment_id(
 def test_the_till_lists_a_companys_invoices(pay: System, client: TestClient) -> None:
     issue(pay, "1", SINGLE, 12500, debtor=COMPANY)
     issue(pay, "2", UNDER, 9000, debtor=COMPANY)
-    found = client.get(f"{B}/payable", params={"debtor": COMPANY}, headers=TILL)
+    found = client.post(f"{B}/payable", json={"debtor": COMPANY}, headers=TILL)
     assert [i["invoice_id"] for i in found.json()["invoices"]] == ["1", "2"]
     assert found.json()["total_due_ore"] == 21500
 

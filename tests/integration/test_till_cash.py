@@ -75,7 +75,7 @@ def no_credit_nor_unmatched(live: System) -> None:
 
 def test_a_cash_payment_of_a_10_37_fee_settles_it_fully(live: System, till: TestClient) -> None:
     fee, pid = new_fee(live, 1037)
-    shown = till.get(f"{B}/payable", params={"debtor": CPR, "payment_id": pid}, headers=TILL)
+    shown = till.post(f"{B}/payable", json={"debtor": CPR, "payment_id": pid}, headers=TILL)
     body = shown.json()
     assert (body["total_due_ore"], body["total_due_cash_ore"]) == (1037, 1050)
     assert body["total_due_cash"] == "10,50 kr."
