@@ -30,7 +30,7 @@ def c(system: System) -> TestClient:
     seed_demo(system)
     system.drain()
     client = TestClient(create_app(system), raise_server_exceptions=False)
-    client.headers["Authorization"] = f"Bearer {demo_key(Role.ADMIN)}"
+    client.headers["Authorization"] = f"Bearer {demo_key(Role.LIBRARY)}"
     return client
 
 
@@ -85,7 +85,8 @@ def test_a_registration_beyond_the_limit_is_rejected_not_a_server_error(
             "created_on": "2026-03-01",
         },
     }
-    r = c.post("/services/debitorregistrering/v1", json=body)
+    integration = {"Authorization": f"Bearer {demo_key(Role.INTEGRATION)}"}
+    r = c.post("/services/debitorregistrering/v1", json=body, headers=integration)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "rejected"
     assert r.json()["code"] == "amount-too-large"

@@ -145,6 +145,10 @@ def test_staff_actions_and_full_cpr_reads_are_audited_append_only(
         headers=lib,
     )
     assert down.status_code == 200, down.text
+    nul = client.post(
+        f"{API}/fees/{fee['id']}/write-up", json={"amount": "1,00", "reason": "a\x00b"}, headers=lib
+    )
+    assert nul.status_code == 422  # refused, and still in the log (without the NUL)
     system.drain()
     found = client.post(f"{API}/debtors/lookup", json={"debtor": "150875 4321"}, headers=staff)
     assert found.status_code == 200, found.text
@@ -173,6 +177,7 @@ def test_staff_actions_and_full_cpr_reads_are_audited_append_only(
         "debtor-staff",
     )
     assert ("POST /api/v1/{kommunekode}/debtors/{debtor_ref}/cpr", 403) in by_action
+    assert by_action[("POST /api/v1/{kommunekode}/fees/{fee_id}/write-up", 422)]["reason"] == "a?b"
     assert CPR not in str(entries) and "4321" not in str(entries)
     assert client.get(f"{API}/audit", headers=staff).status_code == 403
 

@@ -330,14 +330,18 @@ def test_min_days_between_reminders_below_the_law_is_refused_over_http(
     staff: TestClient,
 ) -> None:
     r = staff.put(
-        f"/api/v1/{K}/debtor-rules", json={"min_days_between_reminders": 9}, headers=auth()
+        f"/api/v1/{K}/debtor-rules",
+        json={"min_days_between_reminders": 9, "reason": "test"},
+        headers=auth(),
     )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"].endswith("/reminder-gap-min")
     assert "renteloven § 9 b" in r.json()["detail"] and "10 days" in r.json()["detail"]
     r = staff.put(
-        f"/api/v1/{K}/debtor-rules", json={"min_days_between_reminders": "x"}, headers=auth()
+        f"/api/v1/{K}/debtor-rules",
+        json={"min_days_between_reminders": "x", "reason": "test"},
+        headers=auth(),
     )
     assert r.status_code == 422 and r.json()["type"].endswith("/invalid-rules")
     assert (
@@ -345,6 +349,8 @@ def test_min_days_between_reminders_below_the_law_is_refused_over_http(
         == 10
     )
     r = staff.put(
-        f"/api/v1/{K}/debtor-rules", json={"min_days_between_reminders": 21}, headers=auth()
+        f"/api/v1/{K}/debtor-rules",
+        json={"min_days_between_reminders": 21, "reason": "test"},
+        headers=auth(),
     )
     assert r.status_code == 200 and r.json()["min_days_between_reminders"] == 21

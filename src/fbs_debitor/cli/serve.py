@@ -138,6 +138,11 @@ def demo(
     except DomainError as exc:
         err_console.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(2) from exc
+    if database == DEMO_DATABASE:  # a database of its own: `serve --demo` may use it
+        from fbs_debitor.tenants import service as tenants
+
+        with system.db.begin() as conn:
+            tenants.mark_demo(conn, municipality)
     if report == "json":
         console.print_json(json.dumps(result, default=str))
     else:

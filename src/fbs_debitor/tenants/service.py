@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -495,17 +496,28 @@ class AuditEntry:
     outcome: int
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _clean(text: str | None, length: int) -> str | None:
+    """Masked, without control characters (a NUL cannot be stored), cut to ``length``."""
+    if text is None:
+        return None
+    return mask_cprs_in_text(_CONTROL.sub("?", text))[:length] or None
+
+
 def record_audit(conn: Connection, clock: Clock, entry: AuditEntry) -> None:
-    """Append one entry (the table refuses UPDATE and DELETE). CPR numbers are masked."""
+    """Append one entry (the table refuses UPDATE and DELETE). CPR numbers are masked, control
+    characters replaced."""
     conn.execute(
         insert(audit_log).values(
             municipality=entry.municipality,
             at=clock.now(),
-            actor=entry.actor[:120],
+            actor=_clean(entry.actor, 120) or "unknown",
             role=entry.role[:20],
-            action=mask_cprs_in_text(entry.action)[:200],
-            target=mask_cprs_in_text(entry.target)[:300] if entry.target else None,
-            reason=mask_cprs_in_text(entry.reason)[:500] if entry.reason else None,
+            action=_clean(entry.action, 200) or "unknown",
+            target=_clean(entry.target, 300),
+            reason=_clean(entry.reason, 500),
             outcome=entry.outcome,
         )
     )

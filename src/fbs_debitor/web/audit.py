@@ -14,6 +14,7 @@ are not recorded here: their messages have their own trail in the outbox and inb
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import anyio
@@ -22,6 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.deps import SAFE_METHODS, Principal
+
+log = logging.getLogger(__name__)
 
 REASON_FIELDS = ("reason", "note", "comment")
 BODY_KEPT = 64 * 1024
@@ -71,7 +74,10 @@ class AuditMiddleware:
         finally:
             who = scope.get("state", {}).get("principal")
             if isinstance(who, Principal) and who.role not in NOT_AUDITED:
-                await anyio.to_thread.run_sync(self._record, scope, who, bytes(kept), status)
+                try:
+                    await anyio.to_thread.run_sync(self._record, scope, who, bytes(kept), status)
+                except Exception:  # the answer is sent; say loudly that its entry is missing
+                    log.exception("audit entry not written for %s", who.actor)
 
     @staticmethod
     def _record(scope: Scope, who: Principal, body: bytes, status: int) -> None:
