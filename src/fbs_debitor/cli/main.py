@@ -17,6 +17,7 @@ from fbs_debitor.cli import (
     library,
     municipality,
     outbox,
+    patron,
     serve,
 )
 
@@ -35,3 +36,4 @@ app.add_typer(library.app, name="library")
 app.add_typer(imports.app, name="import")
 app.add_typer(dunning.app, name="dunning")
 app.add_typer(letters.app, name="letters")
+app.add_typer(patron.app, name="patron")

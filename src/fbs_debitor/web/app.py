@@ -20,6 +20,9 @@ MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
     # (module, APIRouter attribute, roles admitted besides admin); () = no authentication
     ("fbs_debitor.tenants.api", "admin_router", ("admin",)),
     ("fbs_debitor.library.api.staff", "router", ("library",)),
+    # the FBS fee API with "agencyid"/"patronid" literally in the path and a patron's token
+    # (checked by the routes' own dependency): before the routes with {agencyid} in the path
+    ("fbs_debitor.library.api.patron_fees", "router", ()),
     ("fbs_debitor.library.api.fbs", "router", ("library", "integration")),
     ("fbs_debitor.debtor.api.integration", "router", ("integration", "library")),
     ("fbs_debitor.debtor.api.staff", "router", ("debtor-staff", "ops")),
