@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./fbs-debitor.db"
@@ -66,6 +66,33 @@ class Settings(BaseSettings):
                 "and FBS_DEBITOR_ADDRESS_LOOKUP_CVR_URL"
             )
         return self
+
+    patron_token_secret: SecretStr = SecretStr("")
+    """Development only: the key (32 characters or more) that signs and checks the patron tokens
+    ``fbs-debitor patron token`` prints; the server and the command need the same. Empty: no
+    development patron tokens at all. Refused in production whatever it says."""
+
+    patron_token_minutes: int = Field(default=15, ge=1, le=60)
+    """How long a development patron token lives unless ``--minutes`` says otherwise (at most 60)."""
+
+    patron_token_introspection_url: str = ""
+    """Adgangsplatformen's token introspection (e.g. ``https://login.bib.dk/oauth/introspection``).
+    Set: patron tokens are checked there (in any environment). Empty: only development tokens,
+    and in production no patron token at all."""
+
+    patron_token_client_id: str = ""
+    """This service's client at Adgangsplatformen (basic authentication towards introspection)."""
+
+    patron_token_client_secret: SecretStr = SecretStr("")
+
+    patron_token_patron_claim: str = "patronId"  # noqa: S105 (an attribute name, no secret)
+    """The introspection answer's attribute that holds the patron's id in this system."""
+
+    patron_token_timeout_s: float = 3.0
+    """How long one introspection call may take; a timeout refuses the token (401)."""
+
+    patron_token_cache_s: float = 60.0
+    """How long an introspection answer is reused for the same token (never past its expiry)."""
 
     log_level: str = "INFO"
     log_json: bool = True

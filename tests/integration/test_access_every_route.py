@@ -62,6 +62,8 @@ ROLES_BY_ROUTE: list[tuple[str, str, set[str]]] = [
     ("POST", r"^/api/v1/\{kommunekode\}/messages/\{message_id\}/(retry|discard)$", {OPS}),
 ]
 PUBLIC = {("GET", "/healthz"), ("GET", "/metrics")}
+PATRON_TOKEN = re.compile(r"^/external/agencyid/patron/patronid/")
+"""The FBS fee API as the library web sites call it: a patron's token, never an API key."""
 """Routes that answer without a key (they show no municipality's data)."""
 
 PARAMETERS = {
@@ -175,8 +177,18 @@ def test_every_route_refuses_every_caller_it_must(system: System, keys: dict[str
     for method, path in operations:
         if (method, path) in PUBLIC or not path.startswith(("/api/", "/external/")):
             continue
-        admitted = _admitted(method, path)
         url = _url(path)
+        if PATRON_TOKEN.match(path):  # no API key of any role or municipality opens these
+            for key in [None, "fbsd_101_not-a-key", *keys.values()]:
+                headers = {} if key is None else {"Authorization": f"Bearer {key}"}
+                r = client.request(
+                    method, url, headers=headers, json={} if method == "POST" else None
+                )
+                assert r.status_code == 401, (method, url, r.text)
+                assert r.headers["WWW-Authenticate"].startswith("Bearer")
+            checked += 1
+            continue
+        admitted = _admitted(method, path)
         send = {"json": {}} if method in {"POST", "PUT", "PATCH"} else {}
 
         def call(key: str | None, url: str = url, method: str = method, send: Any = send) -> Any:

@@ -18,6 +18,7 @@ from fbs_debitor.cli import (
     library,
     municipality,
     outbox,
+    patron,
     serve,
 )
 
@@ -37,3 +38,4 @@ app.add_typer(library.app, name="library")
 app.add_typer(imports.app, name="import")
 app.add_typer(dunning.app, name="dunning")
 app.add_typer(letters.app, name="letters")
+app.add_typer(patron.app, name="patron")

@@ -20,7 +20,9 @@ object per fee: ``{"feeId": 1, "paymentStatus": "paymentRegistered", "confirmati
 changes); ``confirmationId`` only with ``paymentRegistered``.
 
 ``agencyid`` (6 digits) names the municipality through the library's copy of its set-up; an
-unknown agency or patron is 404.
+unknown agency or patron is 404. These routes answer an API key (roles library, integration); the
+same API as the library web sites call it with a patron's token, with the words ``agencyid`` and
+``patronid`` literally in the path, is :mod:`fbs_debitor.library.api.patron_fees`.
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ from pydantic import (
     WithJsonSchema,
 )
 from pydantic.alias_generators import to_camel
+from sqlalchemy import Connection
 
 from fbs_debitor.core.db import RowId
 from fbs_debitor.core.http import request_system
 from fbs_debitor.core.money import Money
 from fbs_debitor.core.text import SingleLine
-from fbs_debitor.library.model import Fee, FeeStatus
+from fbs_debitor.library.model import Fee, FeeStatus, PaymentConfirmation
 from fbs_debitor.library.service import accounts, payment
 
 router = APIRouter(prefix="/external/{agencyid}", tags=["fbs"])
@@ -188,13 +191,16 @@ def get_fees_v2(
     for only with ``includenonpayable``."""
     with request_system(request).db.connect() as conn:
         municipality = accounts.municipality_of_agency(conn, agencyid)
-        fees = accounts.fbs_fees(
-            conn,
-            municipality,
-            patronid,
-            include_paid=includepaid,
-            include_nonpayable=includenonpayable,
-        )
+        return fees_v2_response(conn, municipality, patronid, includepaid, includenonpayable)
+
+
+def fees_v2_response(
+    conn: Connection, municipality: str, patron_id: int, include_paid: bool, nonpayable: bool
+) -> Response:
+    """The ``FeeV2[]`` answer of getFeesV2 for one patron (both forms of the route)."""
+    fees = accounts.fbs_fees(
+        conn, municipality, patron_id, include_paid=include_paid, include_nonpayable=nonpayable
+    )
     body = fees_v2_json([to_fee_v2(f) for f in fees])
     return Response(content=body, media_type="application/json")
 
@@ -215,6 +221,11 @@ def post_payment_v2(
         answers = payment.pay_fees(
             conn, system.clock, municipality, patronid, order.order_id, order.fee_ids
         )
+    return confirmations_v2(answers)
+
+
+def confirmations_v2(answers: Sequence[PaymentConfirmation]) -> list[PaymentConfirmationV2]:
+    """The ``PaymentConfirmation[]`` answer of payFeesV2 (both forms of the route)."""
     return [
         PaymentConfirmationV2(
             fee_id=a.fee_id, payment_status=a.status.value, confirmation_id=a.confirmation_id

@@ -1,0 +1,1 @@
+"""The library's adapters to the outside world."""
