@@ -1,7 +1,7 @@
 """An emulation of Adgangsplatformen's token introspection (login.bib.dk/oauth/introspection) as
 an ``httpx.MockTransport``, for the tests of the real adapter.
 
-It answers as Adgangsplatformen does (the field names of decision 0030P): ``active``,
+It answers as Adgangsplatformen does (the field names of decision 0018): ``active``,
 ``clientId``, ``expires`` (ISO 8601, milliseconds, ``Z``), ``agency``, ``uniqueId``, ``type``
 (``authorized`` or ``anonymous``), plus the patron attribute (``patronId``); an unknown, revoked
 or expired token is ``{"active": false}``. It checks our basic authentication (401 otherwise)

@@ -1,5 +1,5 @@
 """The FBS fee API as the library web sites call it: ``agencyid`` and ``patronid`` literally in
-the path, a patron's token naming both (decision 0030P). A token of patron A reads A's fees
+the path, a patron's token naming both (decision 0018). A token of patron A reads A's fees
 (valid FeeV2[] of the dpl-react spec, the same answer as the route with the ids in the path) and
 pays A's fees, never B's; a missing, expired, forged or altered token is 401; a token of an agency
 or patron we do not serve is 403; ``fbs-debitor patron token`` prints a token that works. Every

@@ -1,4 +1,4 @@
-"""Patron tokens (decision 0030P): one contract suite that both verifiers pass (the development
+"""Patron tokens (decision 0018): one contract suite that both verifiers pass (the development
 tokens this instance signs, and Adgangsplatformen's introspection against an emulation of it),
 then what each does on its own: forged and altered tokens, production, the introspection's
 failures (never taken as valid) and its cache, and the choice by setting."""

@@ -1,6 +1,6 @@
 """The FBS fee API as the library web sites (dpl-react) and other public clients call it: with
 the words ``agencyid`` and ``patronid`` literally in the path and a patron's bearer token, which
-names the agency and the patron (the FBS adapter's form, see decision 0030P)::
+names the agency and the patron (the FBS adapter's form, see decision 0018)::
 
     GET  /external/agencyid/patron/patronid/fees/v2?includepaid=&includenonpayable=
     POST /external/agencyid/patron/patronid/payment/v2   {"orderId": "...", "feeIds": [...]}

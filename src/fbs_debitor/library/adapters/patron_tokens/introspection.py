@@ -6,7 +6,7 @@ The library web sites get the patron's token from Adgangsplatformen (OAuth 2.0) 
 token in the form body (as ``token``, RFC 7662's name, and ``access_token``, the name
 Adgangsplatformen's OAuth server reads), never in the URL, so that no access log holds it.
 
-The answer is RFC 7662's JSON object in Adgangsplatformen's words (decision 0030P cites where they
+The answer is RFC 7662's JSON object in Adgangsplatformen's words (decision 0018 cites where they
 come from)::
 
     {"active": true, "clientId": "...", "expires": "2026-03-02T09:15:00.000Z",
