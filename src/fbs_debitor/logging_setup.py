@@ -15,11 +15,23 @@ from fbs_debitor.core.ids import mask_cprs_in_text
 def mask_cpr_processor(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Replace anything that looks like a CPR number in every string value of the event."""
+    """Replace anything that looks like a CPR number, in any accepted form, in every string of the
+    event, also inside lists and mappings (and in their keys)."""
     for key, value in list(event_dict.items()):
-        if isinstance(value, str):
-            event_dict[key] = mask_cprs_in_text(value)
+        event_dict[key] = _masked(value)
     return event_dict
+
+
+def _masked(value: Any) -> Any:
+    match value:
+        case str():
+            return mask_cprs_in_text(value)
+        case dict():
+            return {_masked(k): _masked(v) for k, v in value.items()}
+        case list() | tuple() | set():
+            return [_masked(v) for v in value]
+        case _:
+            return value
 
 
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
