@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -92,3 +93,51 @@ def test_the_fee_part_of_existing_postings_is_filled_by_the_old_replay(
         ("write_off", 0),
         ("reversal", 0),
     ]
+
+
+def test_the_old_demo_keys_are_marked_and_only_the_demo_municipality_keeps_them(
+    empty_database: Database,
+) -> None:
+    """0013: a database seeded by an older ``serve --demo`` had the well-known keys
+    ``demo-101-<role>`` in whatever municipality 101 was. After the upgrade the demo's own
+    municipality ("… (demo)") is marked a demo and keeps them; in a real one they are refused."""
+    import hashlib
+
+    from sqlalchemy import text
+
+    from fbs_debitor.core.clock import SettableClock
+    from fbs_debitor.core.errors import UnauthenticatedError
+    from fbs_debitor.tenants import service as tenants
+
+    upgrade(empty_database, "0012")
+    with empty_database.begin() as conn:
+        for code, name, agency in (
+            ("101", "København (demo)", "710100"),
+            ("461", "Odense", "746100"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO tenants_municipality (kommunekode, name, agency_id, "
+                    "creditor_number, debtor_vendor, created_at) VALUES (:k, :n, :a, '89123456', "
+                    "'built-in', '2026-01-01 10:00:00')"
+                ),
+                {"k": code, "n": name, "a": agency},
+            )
+            for key in (f"demo-{code}-admin", f"real-{code}"):
+                conn.execute(
+                    text(
+                        "INSERT INTO tenants_api_key (key_hash, municipality, role, label, "
+                        "created_at) VALUES (:h, :k, 'admin', 'x', '2026-01-01 10:00:00')"
+                    ),
+                    {"h": hashlib.sha256(key.encode()).hexdigest(), "k": code},
+                )
+    upgrade(empty_database)
+    clock = SettableClock.at_date(date(2026, 6, 1))
+    with empty_database.connect() as conn:
+        assert tenants.is_demo(conn, "101") and not tenants.is_demo(conn, "461")
+        assert tenants.authenticate(conn, clock, "demo-101-admin").municipality == "101"
+        assert tenants.authenticate(conn, clock, "real-461").key_id == tenants.key_id_of("real-461")
+        with pytest.raises(UnauthenticatedError, match="demo"):
+            tenants.authenticate(conn, clock, "demo-461-admin")
+        with pytest.raises(UnauthenticatedError, match="demo"):
+            tenants.authenticate(conn, clock, "demo-101-admin", production=True)

@@ -31,10 +31,11 @@ ROLES = ("library", "integration", "debtor-staff", "cash-register", "ops", "admi
 
 def upgrade() -> None:
     conn = op.get_bind()
-    with op.batch_alter_table("tenants_municipality", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("demo", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+    # a plain ADD COLUMN: SQLite's batch copy would drop the table the keys refer to
+    op.add_column(
+        "tenants_municipality",
+        sa.Column("demo", sa.Boolean(), server_default=sa.false(), nullable=False),
+    )
     with op.batch_alter_table("tenants_api_key", schema=None) as batch_op:
         batch_op.add_column(sa.Column("key_id", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("created_by", sa.String(length=120), nullable=True))
@@ -111,5 +112,4 @@ def downgrade() -> None:
             "key_id",
         ):
             batch_op.drop_column(name)
-    with op.batch_alter_table("tenants_municipality", schema=None) as batch_op:
-        batch_op.drop_column("demo")
+    op.drop_column("tenants_municipality", "demo")
