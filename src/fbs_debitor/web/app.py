@@ -14,6 +14,7 @@ from fbs_debitor import __version__
 from fbs_debitor.bootstrap import System
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web import problems
+from fbs_debitor.web.auth.routes import install as install_login
 from fbs_debitor.web.deps import require
 
 MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -54,6 +55,7 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
     )
     app.state.system = system
     problems.install(app)
+    install_login(app)  # people: OpenID Connect login, sessions, CSRF (docs/security.md)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
