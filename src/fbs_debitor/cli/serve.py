@@ -14,6 +14,7 @@ from fbs_debitor.settings import DEFAULT_DATABASE_URL
 
 if TYPE_CHECKING:
     from fbs_debitor.bootstrap import System
+    from fbs_debitor.web.auth.devidp import DevelopmentProvider
 
 
 def serve(
@@ -43,31 +44,31 @@ def serve(
             update={"public_base_url": f"http://{host}:{port}"}
         )
     if demo:
-        from fbs_debitor.demo import seed_demo_with_history
+        from fbs_debitor.demo import seed_demo_login, seed_demo_with_history
 
+        provider = _development_provider(system)  # first: production refuses it at once
         summary = seed_demo_with_history(system)
         err_console.print(f"[green]demo municipality ready:[/] {summary}")
-        _demo_login(system)
+        if provider is not None:
+            err_console.print(f"[green]demo login:[/] {seed_demo_login(system, provider.issuer)}")
     application = create_app(system, background=worker)
     err_console.print(f"serving on http://{host}:{port} with {system.db.display_url}")
     uvicorn.run(application, host=host, port=port, log_config=None)
 
 
-def _demo_login(system: System) -> None:
-    """Start the development identity provider for the demo's people (refused in production:
-    the server does not start)."""
-    from fbs_debitor.demo import seed_demo_login
+def _development_provider(system: System) -> DevelopmentProvider | None:
+    """Start the development identity provider for the demo's people. Refused in production
+    (the server does not start); None where it cannot run (not installed, port taken)."""
     from fbs_debitor.web.auth import devidp
 
     try:
-        provider = devidp.start(system.settings)
+        return devidp.start(system.settings)
     except devidp.DevelopmentProviderRefused as exc:
         err_console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
-    except (RuntimeError, OSError) as exc:  # not installed, or the port is taken
+    except (RuntimeError, OSError) as exc:
         err_console.print(f"[yellow]no login for people in this demo: {exc}[/]")
-        return
-    err_console.print(f"[green]demo login:[/] {seed_demo_login(system, provider.issuer)}")
+        return None
 
 
 def worker_cmd(

@@ -51,6 +51,9 @@ DEMO_CLIENT_ID = "fbs-debitor-demo"
 DEMO_CLIENT_SECRET = "demo-secret-not-for-production"  # noqa: S105 - the mock takes any secret
 
 _development_issuers: set[str] = set()
+_running: list[DevelopmentProvider] = []
+"""Running providers stay referenced here until stopped: the server's context manager is a
+generator that would shut the server down when collected."""
 _lock = threading.Lock()
 
 
@@ -101,6 +104,8 @@ class DevelopmentProvider:
     def stop(self) -> None:
         with _lock:
             _development_issuers.discard(self.issuer)
+            if self in _running:
+                _running.remove(self)
         self._stop()
 
 
@@ -134,4 +139,7 @@ def start(settings: Settings, *, port: int | None = None) -> DevelopmentProvider
     for name in ("oidc_provider_mock", "werkzeug"):  # its request lines carry codes
         logging.getLogger(name).setLevel(logging.WARNING)
     log.warning("development identity provider running at %s (never in production)", issuer)
-    return DevelopmentProvider(issuer, lambda: server_cm.__exit__(None, None, None))
+    running = DevelopmentProvider(issuer, lambda: server_cm.__exit__(None, None, None))
+    with _lock:
+        _running.append(running)
+    return running
