@@ -84,3 +84,20 @@ def log_in(
     or a broken provider's part). Returns the callback's response."""
     url = bend(start_login(client, path))
     return client.get(pick_person(url, subject))
+
+
+def session_cookie(
+    system: System, kommunekode: str, role: Role, subject: str = "tester"
+) -> tuple[dict[str, str], str]:
+    """A staff session of ``kommunekode`` with ``role`` as the login would make it, without a
+    provider (for tests that walk routes with sessions): (cookies, CSRF token). Send the token
+    as ``X-CSRF-Token`` on changing requests."""
+    from dataclasses import asdict
+
+    from fbs_debitor.web.auth import sessions
+
+    person = sessions.new_session(
+        kind="staff", subject=subject, name=subject, municipality=kommunekode, role=role
+    )
+    sealed = sessions.seal(system.settings, b"session v1", asdict(person))
+    return {sessions.SESSION_COOKIE: sealed}, person.csrf

@@ -26,6 +26,7 @@ from tests.integration.login_support import (
     ODENSE_GROUP,
     log_in,
     pick_person,
+    session_cookie,
     set_up_login,
     start_login,
     with_params,
@@ -383,3 +384,14 @@ def set_up_kobenhavn_only(system: System) -> None:
     from tests.integration.municipality_support import set_up_kobenhavn
 
     set_up_kobenhavn(system)
+
+
+def test_a_session_made_for_tests_walks_routes_like_a_login(web: TestClient) -> None:
+    system = web.app.state.system  # type: ignore[attr-defined]
+    cookies, csrf = session_cookie(system, ODENSE, Role.DEBTOR_STAFF)
+    web.cookies.update(cookies)
+    assert web.get("/me").json()["municipality"] == ODENSE
+    assert web.get("/api/v1/101/debtor-rules").status_code == 403
+    rules = web.get(f"/api/v1/{ODENSE}/debtor-rules").json()
+    put = web.put(f"/api/v1/{ODENSE}/debtor-rules", json=rules, headers={"X-CSRF-Token": csrf})
+    assert put.status_code == 200, put.text
