@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import SecretStr
 from sqlalchemy import Connection
 
 from fbs_debitor.bootstrap import System, build_system
@@ -93,3 +94,41 @@ def seed_demo_with_history(system: System, *, patrons: int = 150, days: int = 12
         with system.db.begin() as conn:
             tenants.mark_demo(conn, DEMO_KOMMUNEKODE)
     return seed_demo(system)
+
+
+def seed_demo_login(system: System, issuer: str) -> str:
+    """People log in to the demo through the development identity provider at ``issuer``:
+    the demo municipality's staff provider and its groups, and (unless a real broker is set)
+    the citizens' broker. Idempotent. Refused in production (the provider is never started
+    there, and the staff provider is marked development)."""
+    from fbs_debitor.web.auth import devidp
+
+    with system.db.begin() as conn:
+        tenants.set_staff_identity_provider(
+            conn,
+            system.clock,
+            DEMO_KOMMUNEKODE,
+            issuer=issuer,
+            client_id=devidp.DEMO_CLIENT_ID,
+            client_secret=devidp.DEMO_CLIENT_SECRET,
+            groups_claim="groups",
+            scopes="openid profile",
+            development=True,
+            production=system.settings.env == "production",
+        )
+        for group, role in devidp.DEMO_GROUPS.items():
+            tenants.map_group(conn, system.clock, DEMO_KOMMUNEKODE, group, role)
+    if not system.settings.citizen_issuer:
+        system.settings = system.settings.model_copy(
+            update={
+                "citizen_issuer": issuer,
+                "citizen_client_id": devidp.DEMO_CLIENT_ID + "-borger",
+                "citizen_client_secret": SecretStr(devidp.DEMO_CLIENT_SECRET),
+            }
+        )
+    return (
+        f"people log in at {system.settings.public_base_url.rstrip('/')}/login through the "
+        f"development identity provider {issuer}: staff "
+        + ", ".join(devidp.DEMO_STAFF)
+        + "; citizen borger"
+    )

@@ -96,3 +96,54 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    # -- People logging in (OpenID Connect; docs/security.md "Sessions and login") -------------
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    """The address people reach this service at; every redirect URI is built from it (never
+    from the request's Host header). ``https://`` makes the session cookie ``Secure``."""
+
+    session_secret: SecretStr = SecretStr("")
+    """Key material of the session and login cookies (32 random bytes or more, e.g.
+    ``python -c 'import secrets; print(secrets.token_urlsafe(32))'``). Several, separated by
+    spaces, rotate it: the first seals new cookies, all open existing ones. Required in
+    production; empty in development: a per-process secret (sessions end on restart)."""
+
+    session_max_age_s: int = 3600
+    """How long a person's session lives after login (then they log in again)."""
+
+    citizen_issuer: str = ""
+    """The citizens' OpenID Connect broker in front of NemLog-in (its issuer URL); empty:
+    citizens cannot log in (in a demo: the development identity provider)."""
+
+    citizen_client_id: str = ""
+    citizen_client_secret: SecretStr = SecretStr("")
+
+    citizen_cpr_claim: str = "dk.cpr"
+    """The ID token claim that carries the CPR number (the name differs per broker)."""
+
+    citizen_loa_claim: str = "loa"
+    """The ID token claim that carries the NSIS level of assurance."""
+
+    citizen_required_loa: str = "https://data.gov.dk/concept/core/nsis/loa/Substantial"
+    """The lowest NSIS level of assurance accepted (Low < Substantial < High); also sent to the
+    broker as ``acr_values``."""
+
+    citizen_scopes: str = "openid"
+    """Scopes asked of the citizens' broker (some need e.g. ``ssn`` or ``nemlogin`` for the CPR)."""
+
+    dev_idp: bool = False
+    """Run the development identity provider (``serve --demo`` turns it on). Refused in
+    production."""
+
+    dev_idp_port: int = 8001
+    """Port of the development identity provider (on localhost)."""
+
+    @model_validator(mode="after")
+    def _no_development_provider_in_production(self) -> Self:
+        if self.env == "production" and self.dev_idp:
+            raise ValueError(
+                "the development identity provider (FBS_DEBITOR_DEV_IDP) is refused when "
+                "FBS_DEBITOR_ENV=production"
+            )
+        return self

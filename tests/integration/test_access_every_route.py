@@ -1,7 +1,8 @@
 """Every route of the API, taken from the OpenAPI document (so a new route is covered the day it
 is added), called as every caller that must be refused: no key, an unknown key, a revoked key,
-an expired key, every role of the municipality that the route does not admit, and every role of
-another municipality. Each gets a refusal (401 or 403 problem+json) and no data.
+an expired key, every role of the municipality that the route does not admit and every role of
+another municipality, each both as an API key and as a person's session (with its CSRF token),
+and a citizen's session. Each gets a refusal (401 or 403 problem+json) and no data.
 
 Which roles a route admits is written here, from docs/security.md, independently of the
 application's own table (``web.app.MOUNTS``): a route missing below fails the test, and a route
@@ -11,6 +12,7 @@ whose roles drift from the documented ones fails it too.
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
@@ -21,6 +23,8 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web.app import create_app
+from fbs_debitor.web.auth import sessions
+from tests.integration.login_support import session_cookie
 from tests.integration.municipality_support import set_up_kobenhavn
 
 LIB, INT, STAFF, TILL, OPS, ADMIN = (
@@ -82,6 +86,7 @@ PARAMETERS = {
     "job_id": "1",
 }
 REFUSALS = {
+    "citizen-session",
     "unknown-api-key",
     "revoked-api-key",
     "expired-api-key",
@@ -169,8 +174,22 @@ def keys(system: System) -> dict[str, str]:
     return out
 
 
+def _citizen(system: System) -> tuple[dict[str, str], str]:
+    person = sessions.new_session(
+        kind="citizen", subject="borger", name="Borger", municipality="101", cpr="0101901234"
+    )
+    sealed = sessions.seal(system.settings, b"session v1", asdict(person))
+    return {sessions.SESSION_COOKIE: sealed}, person.csrf
+
+
 def test_every_route_refuses_every_caller_it_must(system: System, keys: dict[str, str]) -> None:
     client = TestClient(create_app(system), raise_server_exceptions=False)
+    people = {
+        f"{k}:{role.value}": session_cookie(system, k, role)
+        for k in ("101", "461")
+        for role in Role
+    }
+    people["citizen"] = _citizen(system)
     operations = _operations(client)
     assert len(operations) > 30, operations
     checked = 0
@@ -195,6 +214,15 @@ def test_every_route_refuses_every_caller_it_must(system: System, keys: dict[str
             headers = {} if key is None else {"Authorization": f"Bearer {key}"}
             return client.request(method, url, headers=headers, **send)
 
+        def as_person(who: str, url: str = url, method: str = method, send: Any = send) -> Any:
+            cookies, csrf = people[who]  # the CSRF token sent: the refusal is the role's
+            client.cookies.clear()
+            client.cookies.update(cookies)
+            try:
+                return client.request(method, url, headers={"X-CSRF-Token": csrf}, **send)
+            finally:
+                client.cookies.clear()
+
         _refused(call(None), 401)
         _refused(call("fbsd_101_not-a-key"), 401)
         assert _refused(call(keys["revoked"]), 401) == "revoked-api-key"
@@ -202,9 +230,13 @@ def test_every_route_refuses_every_caller_it_must(system: System, keys: dict[str
         for role in Role:
             other = call(keys[f"461:{role.value}"])
             _refused(other, 403)
+            _refused(as_person(f"461:{role.value}"), 403)
             if role.value not in admitted:
                 assert _refused(call(keys[f"101:{role.value}"]), 403) == "wrong-role"
+                assert _refused(as_person(f"101:{role.value}"), 403) == "wrong-role"
             else:  # the admitted roles get past the door (the test could fail)
                 assert call(keys[f"101:{role.value}"]).status_code not in (401, 403), (method, url)
+                assert as_person(f"101:{role.value}").status_code not in (401, 403), (method, url)
+        assert _refused(as_person("citizen"), 403) == "citizen-session"
         checked += 1
     assert checked == len([op for op in operations if op[1].startswith(("/api/", "/external/"))])

@@ -67,3 +67,131 @@ def municipality_list(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
             m.cutoff_date.isoformat() if m.cutoff_date else "-",
         )
     console.print(table)
+
+
+# -- Staff login: the municipality's identity provider and its group -> role map ----------------
+
+idp_app = typer.Typer(
+    no_args_is_help=True, help="Where the municipality's staff log in (OpenID Connect)."
+)
+app.add_typer(idp_app, name="idp")
+
+
+@idp_app.command("set")
+def idp_set(
+    kommunekode: Annotated[str, typer.Argument(help="3-digit kommunekode, e.g. 461")],
+    issuer: Annotated[str, typer.Option(help="The provider's issuer URL (https).")],
+    client_id: Annotated[str, typer.Option(help="This service's client id at the provider.")],
+    client_secret: Annotated[
+        str,
+        typer.Option(
+            envvar="FBS_DEBITOR_IDP_CLIENT_SECRET",
+            help="The client secret (or set FBS_DEBITOR_IDP_CLIENT_SECRET, which keeps it out "
+            "of the shell history).",
+        ),
+    ],
+    groups_claim: Annotated[
+        str, typer.Option(help="The ID token claim listing the person's groups.")
+    ] = "groups",
+    scopes: Annotated[str, typer.Option(help="Scopes asked for (space-separated).")] = (
+        "openid profile"
+    ),
+    development: Annotated[
+        bool, typer.Option(help="A development provider (refused in production).")
+    ] = False,
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """Set where the municipality's staff log in; the redirect URI to register there is
+    <public base URL>/auth/callback."""
+    from fbs_debitor.tenants import service as tenants
+
+    system = open_system(database)
+    try:
+        with system.db.begin() as conn:
+            idp = tenants.set_staff_identity_provider(
+                conn,
+                system.clock,
+                kommunekode,
+                issuer=issuer,
+                client_id=client_id,
+                client_secret=client_secret,
+                groups_claim=groups_claim,
+                scopes=scopes,
+                development=development,
+                production=system.settings.env == "production",
+            )
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from exc
+    base = system.settings.public_base_url.rstrip("/")
+    console.print(
+        f"staff of {kommunekode} log in at {idp.issuer} (client {idp.client_id}); "
+        f"register the redirect URI {base}/auth/callback there"
+    )
+
+
+@idp_app.command("show")
+def idp_show(
+    kommunekode: Annotated[str, typer.Argument(help="3-digit kommunekode")],
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """The staff identity provider and the group -> role map (never the client secret)."""
+    from fbs_debitor.tenants import service as tenants
+
+    system = open_system(database)
+    with system.db.connect() as conn:
+        idp = tenants.find_staff_identity_provider(conn, kommunekode)
+        mapping = tenants.list_group_roles(conn, kommunekode)
+    if idp is None:
+        console.print(f"{kommunekode}: no staff identity provider set")
+    else:
+        console.print(
+            f"{kommunekode}: issuer {idp.issuer}, client {idp.client_id}, groups claim "
+            f"{idp.groups_claim}, scopes {idp.scopes}"
+            + (" (development)" if idp.development else "")
+        )
+    table = Table("group", "role")
+    for group, role in mapping.items():
+        table.add_row(group, role.value)
+    console.print(table)
+
+
+@app.command("map-group")
+def map_group(
+    kommunekode: Annotated[str, typer.Argument(help="3-digit kommunekode")],
+    group: Annotated[str, typer.Argument(help="A group in the identity provider's groups claim.")],
+    role: Annotated[
+        str,
+        typer.Argument(help="library, integration, debtor-staff, cash-register, ops or admin"),
+    ],
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """Members of GROUP log in to the municipality with ROLE."""
+    from fbs_debitor.tenants import service as tenants
+
+    system = open_system(database)
+    try:
+        with system.db.begin() as conn:
+            name, mapped = tenants.map_group(conn, system.clock, kommunekode, group, role)
+    except DomainError as exc:
+        err_console.print(f"[red]{exc.detail}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"{kommunekode}: group {name} -> role {mapped.value}")
+
+
+@app.command("unmap-group")
+def unmap_group(
+    kommunekode: Annotated[str, typer.Argument(help="3-digit kommunekode")],
+    group: Annotated[str, typer.Argument(help="The group to stop giving a role.")],
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """GROUP no longer gives a role (sessions already open keep theirs until they expire)."""
+    from fbs_debitor.tenants import service as tenants
+
+    system = open_system(database)
+    with system.db.begin() as conn:
+        removed = tenants.unmap_group(conn, kommunekode, group)
+    if not removed:
+        err_console.print(f"[red]{kommunekode}: group {group} gives no role[/]")
+        raise typer.Exit(2)
+    console.print(f"{kommunekode}: group {group} gives no role any more")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -11,6 +11,10 @@ from rich.table import Table
 from fbs_debitor.cli.options import DatabaseOpt, console, err_console, open_system
 from fbs_debitor.core.errors import DomainError, ValidationError
 from fbs_debitor.settings import DEFAULT_DATABASE_URL
+
+if TYPE_CHECKING:
+    from fbs_debitor.bootstrap import System
+    from fbs_debitor.web.auth.devidp import DevelopmentProvider
 
 
 def serve(
@@ -25,21 +29,50 @@ def serve(
 
     from fbs_debitor.migrate import upgrade
     from fbs_debitor.web.app import create_app
+    from fbs_debitor.web.auth.sessions import SessionConfigError, check_settings
 
     system = open_system(database)
+    try:
+        check_settings(system.settings)  # production needs a session secret
+    except SessionConfigError as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
     upgrade(system.db)
+    if "public_base_url" not in system.settings.model_fields_set and host not in ("0.0.0.0", "::"):  # noqa: S104
+        # redirect URIs follow --host and --port unless FBS_DEBITOR_PUBLIC_BASE_URL says
+        system.settings = system.settings.model_copy(
+            update={"public_base_url": f"http://{host}:{port}"}
+        )
     if demo:
-        from fbs_debitor.demo import NotADemoDatabase, seed_demo_with_history
+        from fbs_debitor.demo import NotADemoDatabase, seed_demo_login, seed_demo_with_history
 
+        provider = _development_provider(system)  # first: production refuses it at once
         try:
             summary = seed_demo_with_history(system)
         except NotADemoDatabase as exc:
             err_console.print(f"[red]--demo refused:[/] {exc.detail}")
             raise typer.Exit(2) from exc
         err_console.print(f"[green]demo municipality ready:[/] {summary}")
+        if provider is not None:
+            err_console.print(f"[green]demo login:[/] {seed_demo_login(system, provider.issuer)}")
     application = create_app(system, background=worker)
     err_console.print(f"serving on http://{host}:{port} with {system.db.display_url}")
     uvicorn.run(application, host=host, port=port, log_config=None)
+
+
+def _development_provider(system: System) -> DevelopmentProvider | None:
+    """Start the development identity provider for the demo's people. Refused in production
+    (the server does not start); None where it cannot run (not installed, port taken)."""
+    from fbs_debitor.web.auth import devidp
+
+    try:
+        return devidp.start(system.settings)
+    except devidp.DevelopmentProviderRefused as exc:
+        err_console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    except (RuntimeError, OSError) as exc:
+        err_console.print(f"[yellow]no login for people in this demo: {exc}[/]")
+        return None
 
 
 def worker_cmd(

@@ -68,3 +68,29 @@ def check_agency_id(agency_id: str) -> str:
             f"agency id must be 6 digits, got {agency_id!r}", code="invalid-agency-id"
         )
     return agency_id
+
+
+@dataclass(frozen=True, slots=True)
+class StaffIdentityProvider:
+    """Where a municipality's staff log in: its own OpenID Connect provider (issuer, the client
+    registered there, the ID token claim that lists the person's groups). ``development``
+    marks the development identity provider of a demo; production refuses it."""
+
+    municipality: str
+    issuer: str
+    client_id: str
+    client_secret: str
+    groups_claim: str
+    scopes: str
+    development: bool
+
+
+ROLE_PRECEDENCE: tuple[Role, ...] = (
+    Role.ADMIN,
+    Role.OPS,
+    Role.DEBTOR_STAFF,
+    Role.CASH_REGISTER,
+    Role.LIBRARY,
+    Role.INTEGRATION,
+)
+"""A person whose groups map to several roles gets the first of them in this order."""

@@ -15,6 +15,7 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web import problems
 from fbs_debitor.web.audit import AuditMiddleware
+from fbs_debitor.web.auth.routes import install as install_login
 from fbs_debitor.web.deps import require
 
 MOUNTS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
@@ -71,6 +72,7 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
     app.state.system = system
     problems.install(app)
     app.add_middleware(AuditMiddleware)
+    install_login(app)  # people: OpenID Connect login, sessions, CSRF (docs/security.md)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -58,7 +58,16 @@ def principal(
     if isinstance(known, Principal):  # the edge identified the caller already
         return known
     if credentials is None:
-        raise UnauthenticatedError("an API key is required: Authorization: Bearer <key>")
+        from fbs_debitor.web.auth.sessions import session_principal
+
+        person = session_principal(request, get_system(request).settings)  # 403 without CSRF
+        if person is None:
+            raise UnauthenticatedError(
+                "an API key (Authorization: Bearer <key>) or a session (log in at /login) "
+                "is required"
+            )
+        request.state.principal = person
+        return person
     who = principal_from_bearer(get_system(request), credentials.credentials)
     request.state.principal = who  # routes without a kommunekode in the path compare with it
     return who

@@ -106,3 +106,31 @@ for _dialect, _statements in (
     for _statement in _statements:
         _ddl = DDL(_statement).execute_if(dialect=_dialect)  # type: ignore[no-untyped-call]
         event.listen(audit_log, "after_create", _ddl)
+
+# Where each municipality's staff log in (OpenID Connect), and which of the provider's groups
+# give which role. The client secret is a credential: it is never listed or logged.
+staff_identity_providers = Table(
+    "tenants_staff_idp",
+    metadata,
+    Column(
+        "municipality", String(3), ForeignKey("tenants_municipality.kommunekode"), primary_key=True
+    ),
+    Column("issuer", String(300), nullable=False),
+    Column("client_id", String(200), nullable=False),
+    Column("client_secret", String(500), nullable=False),
+    Column("groups_claim", String(100), nullable=False),
+    Column("scopes", String(300), nullable=False),
+    Column("development", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+group_roles = Table(
+    "tenants_group_role",
+    metadata,
+    Column(
+        "municipality", String(3), ForeignKey("tenants_municipality.kommunekode"), primary_key=True
+    ),
+    Column("idp_group", String(200), primary_key=True),
+    Column("role", String(20), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
