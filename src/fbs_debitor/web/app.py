@@ -15,6 +15,7 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.web import problems
 from fbs_debitor.web.deps import require
+from fbs_debitor.web.limits import BodyLimitMiddleware
 
 MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
     # (module, APIRouter attribute, roles admitted besides admin); () = no authentication
@@ -54,6 +55,7 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
     )
     app.state.system = system
     problems.install(app)
+    app.add_middleware(BodyLimitMiddleware)  # 413 for a body above its size limit
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fbs_debitor.core.errors import ConflictError, ForbiddenError
 from fbs_debitor.core.http import request_system
-from fbs_debitor.core.money import Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
 from fbs_debitor.core.text import MultiLine, SingleLine
 from fbs_debitor.debtor import guard, views
 from fbs_debitor.debtor.adapters.address.configured import configured_lookup
@@ -45,19 +45,27 @@ def get_debtor(kommunekode: str, debtor_id: str, request: Request) -> dict[str, 
         return views.account_view(conn, kommunekode, debtor_id, system.clock.today())
 
 
+ClaimId = Annotated[str, Path(min_length=1, max_length=100, description="The library's id")]
+"""A claim id in a path: the library's fee id (at most 100 characters, as debtor stores it)."""
+DebtorId = Annotated[str, Path(min_length=1, max_length=20, description="CPR or CVR number")]
+
+
 @router.get("/claims/{claim_id}")
-def get_claim(kommunekode: str, claim_id: str, request: Request) -> dict[str, Any]:
+def get_claim(kommunekode: str, claim_id: ClaimId, request: Request) -> dict[str, Any]:
     """One claim (the library's id): debtor (masked), postings, balance, leg-1 delay."""
     with request_system(request).db.connect() as conn:
         return views.get_claim(conn, kommunekode, claim_id)
 
 
 @router.get("/ledger-check")
-def get_ledger_check(kommunekode: str, request: Request) -> dict[str, Any]:
-    """The ledger guard for this municipality: every claim that disagrees with its postings."""
+def get_ledger_check(
+    kommunekode: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 1000
+) -> dict[str, Any]:
+    """The ledger guard for this municipality: the claims that disagree with their postings (the
+    first ``limit`` of them; ``problem_count`` counts them all)."""
     with request_system(request).db.connect() as conn:
         problems = guard.check_ledger(conn, kommunekode)
-    return {"ok": not problems, "problems": problems}
+    return {"ok": not problems, "problem_count": len(problems), "problems": problems[:limit]}
 
 
 # -- invoicing and dunning (leg 2) ------------------------------------------------------------------
@@ -147,7 +155,7 @@ class PaymentAgreementRequest(pydantic.BaseModel):
 
 @router.post("/debtors/{debtor_id}/payment-agreement")
 def post_payment_agreement(
-    kommunekode: str, debtor_id: str, body: PaymentAgreementRequest, request: Request
+    kommunekode: str, debtor_id: DebtorId, body: PaymentAgreementRequest, request: Request
 ) -> dict[str, Any]:
     """Record a payment agreement for the debtor (the newest replaces any earlier one)."""
     system = request_system(request)
@@ -167,7 +175,7 @@ class DeceasedRequest(pydantic.BaseModel):
 
 @router.post("/debtors/{debtor_id}/deceased")
 def post_deceased(
-    kommunekode: str, debtor_id: str, request: Request, body: DeceasedRequest | None = None
+    kommunekode: str, debtor_id: DebtorId, request: Request, body: DeceasedRequest | None = None
 ) -> dict[str, Any]:
     """Flag the debtor as deceased: the next dunning run writes the account's claims off."""
     system = request_system(request)
@@ -184,7 +192,7 @@ class WriteOffRequest(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=MAX_AMOUNT_ORE)
     reason: MultiLine = pydantic.Field(min_length=1, max_length=500)
     by: SingleLine = pydantic.Field(min_length=1, max_length=100)
     component: Component | None = None
@@ -192,7 +200,7 @@ class WriteOffRequest(pydantic.BaseModel):
 
 @router.post("/claims/{claim_id}/write-off")
 def post_write_off(
-    kommunekode: str, claim_id: str, body: WriteOffRequest, request: Request
+    kommunekode: str, claim_id: ClaimId, body: WriteOffRequest, request: Request
 ) -> dict[str, Any]:
     """Write (part of) a claim off by hand; ClaimWrittenOff (and ClaimClosed at zero) go to the
     library through the outbox."""
@@ -222,7 +230,7 @@ class RefundRequest(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=MAX_AMOUNT_ORE)
     reference: SingleLine = pydantic.Field(min_length=1, max_length=120)
     by: SingleLine | None = pydantic.Field(default=None, min_length=1, max_length=100)
 
@@ -236,7 +244,11 @@ class RefundRequest(pydantic.BaseModel):
     },
 )
 def post_refund(
-    kommunekode: str, debtor_id: str, body: RefundRequest, request: Request, response: Response
+    kommunekode: str,
+    debtor_id: DebtorId,
+    body: RefundRequest,
+    request: Request,
+    response: Response,
 ) -> dict[str, Any]:
     """Refund (part of) the debtor account's credit (overpayments not used for claims); the
     payout to the citizen's NemKonto is the municipality's own. 201 with the refund; 200 with the
