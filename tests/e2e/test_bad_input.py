@@ -243,7 +243,7 @@ JSON_ROUTES = [
     ("POST", f"{API}/fees/1/write-up", LIBRARY),
     ("POST", f"{FBS}/patron/1/payment/v2", LIBRARY),
     ("POST", "/services/debitorregistrering/v1", INTEGRATION),
-    ("PUT", f"{API}/debtor-rules", ADMIN),
+    ("PUT", f"{API}/debtor-rules", STAFF),
     ("POST", f"{API}/debtors/0101901234/payment-agreement", STAFF),
     ("POST", f"{API}/claims/1/write-off", STAFF),
     ("POST", f"{API}/payments/unmatched/bank:x/assign", STAFF),
