@@ -437,3 +437,27 @@ def test_a_long_text_in_a_path_or_query_is_refused(
     _refused(r)
     assert any(e["loc"][0] in ("path", "query") for e in r.json()["errors"]), r.json()
     assert _counts(system) == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "key"),
+    [
+        ("GET", f"{API}/claims/%00", STAFF),
+        ("POST", f"{API}/claims/a%00b/write-off", STAFF),
+        ("GET", "/external/%00/patron/1/fees/v2", LIBRARY),
+        ("GET", f"{API}/patrons/1%0A", LIBRARY),
+        ("GET", f"{API}/bank-entries?state=%00", STAFF),
+        ("GET", f"{API}/letters?status=pending%01", STAFF),
+    ],
+    ids=lambda v: v[14:40] if isinstance(v, str) else "",
+)
+def test_a_control_character_in_a_path_or_query_is_refused_at_the_edge(
+    c: TestClient, system: System, method: str, path: str, key: dict[str, str]
+) -> None:
+    """PostgreSQL refuses a NUL in a text parameter: a NUL in a claim id or an agency id was a
+    500 there. No path or query of ours has a control character."""
+    before = _counts(system)
+    r = c.request(method, path, headers=key, json={"reason": "r", "by": "b"})
+    _refused(r)
+    assert r.json()["type"].endswith("/invalid-path")
+    assert _counts(system) == before

@@ -1,5 +1,11 @@
-"""The size of a request body, bounded at the edge: 413 problem+json, never a 500 or a worker
-busy reading a body no route wants.
+"""Limits every request meets at the edge, before any route: its path and query, and the size
+of its body.
+
+**Path and query**: a control character (NUL above all: PostgreSQL refuses it in a text
+parameter, which would be a 500) is in no path or query of ours: 422 problem+json
+``invalid-path``, whatever the route.
+
+**Body size**: 413 problem+json, never a 500 or a worker busy reading a body no route wants.
 
 * a JSON (or any other non-XML) body: at most :data:`MAX_JSON_BODY` (1 MiB). The largest honest
   request (a fee with its materials, a till payment naming its invoices) is a few KiB;
@@ -12,6 +18,9 @@ without one (chunked) is counted as it is read and refused when it passes the li
 
 from __future__ import annotations
 
+import re
+from urllib.parse import unquote_to_bytes
+
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +32,16 @@ MAX_XML_BODY = 256 << 20
 """256 MiB: the most an XML request body (a bank file) may be."""
 
 _XML = (b"application/xml", b"text/xml")
+_CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
+
+
+def has_control_character(scope: Scope) -> bool:
+    """True when the decoded path or query string holds a control character."""
+    path = scope.get("path", "")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        return True
+    query: bytes = scope.get("query_string", b"")
+    return bool(query) and _CONTROL.search(unquote_to_bytes(query)) is not None
 
 
 def body_limit(scope: Scope) -> int:
@@ -47,6 +66,15 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if has_control_character(scope):
+            response = problem(
+                422,
+                "Invalid path",
+                "the path or the query holds a control character",
+                code="invalid-path",
+            )
+            await response(scope, receive, send)
             return
         limit = body_limit(scope)
         declared = dict(scope.get("headers", ())).get(b"content-length")
