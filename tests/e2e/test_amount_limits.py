@@ -1,6 +1,7 @@
 """Amounts a person types that no fee can have (40 digits, beyond a 64-bit integer) get a clear
-problem, never a 500: the limit is ``core.money.MAX_AMOUNT_ORE`` (10 milliarder kr.), the same
-for a fee, a regulation, a registration from another library system and a payment."""
+problem, never a 500. Two limits (decision 0030): one library fee (created, after a write-up, or
+registered by another library system) is at most ``core.money.MAX_FEE_ORE`` (100.000 kr.); any
+other amount (a write-down, a payment, a refund) at most ``MAX_AMOUNT_ORE`` (10 milliarder kr.)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ from fbs_debitor.web.app import create_app
 
 API = "/api/v1/101"
 LIMIT_ORE = 10**12  # 10.000.000.000,00 kr., written out here, not read from the engine
+FEE_LIMIT_ORE = 100_000_00  # 100.000,00 kr.
+TOO_LARGE_FEE: list[dict[str, Any]] = [
+    {"amount": "100.000,01"},
+    {"amount_ore": FEE_LIMIT_ORE + 1},
+    {"amount": "92.233.720.368.547.758,07"},
+]
 TOO_LARGE: list[dict[str, Any]] = [
     {"amount": "9" * 40},
     {"amount": "10.000.000.000,01"},
@@ -39,19 +46,35 @@ def _fee(c: TestClient, **amount: Any) -> Any:
     return c.post(f"{API}/fees", json={"patron_id": patron["id"], "kind": "fee", **amount})
 
 
-@pytest.mark.parametrize("amount", TOO_LARGE, ids=lambda a: str(next(iter(a.values())))[:14])
+@pytest.mark.parametrize(
+    "amount", TOO_LARGE + TOO_LARGE_FEE, ids=lambda a: str(next(iter(a.values())))[:14]
+)
 def test_a_fee_beyond_the_limit_is_refused_with_its_reason(c: TestClient, amount: Any) -> None:
     r = _fee(c, **amount)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"] == "application/problem+json"
     assert r.json()["type"].endswith("/invalid-amount")
-    assert "at most 10.000.000.000,00 kr." in r.json()["detail"]
+    assert "at most 100.000,00 kr." in r.json()["detail"]
+    patron = c.get(f"{API}/patrons/1").json()
+    assert patron["fees"] == []  # nothing was stored
 
 
 def test_a_fee_at_the_limit_is_taken(c: TestClient) -> None:
-    r = _fee(c, amount_ore=LIMIT_ORE)
+    r = _fee(c, amount_ore=FEE_LIMIT_ORE)
     assert r.status_code == 201, r.text
-    assert r.json()["amount_ore"] == LIMIT_ORE
+    assert r.json()["amount_ore"] == FEE_LIMIT_ORE
+
+
+def test_write_ups_never_take_a_fee_beyond_the_limit(c: TestClient) -> None:
+    fee = _fee(c, amount_ore=FEE_LIMIT_ORE - 100).json()
+    r = c.post(f"{API}/fees/{fee['id']}/write-up", json={"amount_ore": 101, "reason": "test"})
+    assert r.status_code == 422, r.text
+    assert r.json()["type"].endswith("/invalid-amount")
+    assert "at most 100.000,00 kr." in r.json()["detail"]
+    assert c.get(f"{API}/fees/{fee['id']}").json()["open_ore"] == FEE_LIMIT_ORE - 100
+    r = c.post(f"{API}/fees/{fee['id']}/write-up", json={"amount_ore": 100, "reason": "test"})
+    assert r.status_code == 200, r.text
+    assert r.json()["open_ore"] == FEE_LIMIT_ORE
 
 
 @pytest.mark.parametrize("verb", ["write-up", "write-down"])
@@ -65,7 +88,7 @@ def test_a_regulation_beyond_the_limit_is_refused(c: TestClient, verb: str, amou
     assert after.json()["amount_ore"] == 2000  # nothing changed
 
 
-@pytest.mark.parametrize("amount_ore", [LIMIT_ORE + 1, 2**63, 10**30])
+@pytest.mark.parametrize("amount_ore", [FEE_LIMIT_ORE + 1, LIMIT_ORE + 1, 2**63, 10**30])
 def test_a_registration_beyond_the_limit_is_rejected_not_a_server_error(
     c: TestClient, amount_ore: int
 ) -> None:

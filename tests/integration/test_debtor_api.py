@@ -294,6 +294,7 @@ def test_staff_views(client: TestClient) -> None:
     assert client.get(f"/api/v1/461/debtors/{ref}", headers=staff).status_code == 403
     assert client.get("/api/v1/101/ledger-check", headers=staff).json() == {
         "ok": True,
+        "problem_count": 0,
         "problems": [],
     }
 

@@ -67,4 +67,4 @@ def test_move_old_explains_what_it_refuses(system: System, clock: SettableClock)
         ],
     )
     assert unknown.exit_code == 2
-    assert "the library does not know municipality 999" in unknown.output
+    assert "no municipality '999': nothing was done" in unknown.output

@@ -4,14 +4,30 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.cli.main import app
+from fbs_debitor.tenants import service as tenants
 from tests.integration.payments_support import CAMT, SINGLE, K, counts, issue, payments_only
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def municipality(system: System) -> None:
+    """The command refuses a municipality that does not exist: make K."""
+    with system.db.begin() as conn:
+        tenants.create_municipality(
+            conn,
+            system.clock,
+            kommunekode=K,
+            name="København",
+            agency_id="710100",
+            creditor_number="85799665",
+        )
 
 
 def _import(system: System, path: str, *extra: str) -> Result:

@@ -44,7 +44,7 @@ def dunning_run(
     from fbs_debitor.debtor.service.dunning import run_dunning
 
     on = _run_date(day)
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     on = on or system.clock.today()
     with system.db.begin() as conn:
         result = run_dunning(conn, system.clock, on, municipality)
@@ -74,7 +74,7 @@ def dunning_invoice(
     from fbs_debitor.debtor.service.invoicing import run_invoicing
 
     on = _run_date(day)
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     on = on or system.clock.today()
     with system.db.begin() as conn:
         result = run_invoicing(conn, system.clock, on, municipality)

@@ -37,7 +37,7 @@ def import_camt(
     if not path.is_file():
         err_console.print(f"[red]no such file: {file}[/]")
         raise typer.Exit(2)
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         summary = import_bank_file(system.db, system.clock, municipality, path, dry_run=dry_run)
     except DomainError as exc:

@@ -41,7 +41,7 @@ def key_create(
     from fbs_debitor.tenants import service as tenants
     from fbs_debitor.tenants.model import Role
 
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         with system.db.begin() as conn:
             key = tenants.create_api_key(

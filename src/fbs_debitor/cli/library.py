@@ -30,7 +30,7 @@ def library_move_old(
     except ValueError as exc:
         err_console.print(f"[red]not a date (YYYY-MM-DD): {day}[/]")
         raise typer.Exit(2) from exc
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         with system.db.begin() as conn:
             result = move_old_balances(conn, system.clock, municipality, on)

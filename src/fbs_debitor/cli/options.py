@@ -24,11 +24,32 @@ DatabaseOpt = Annotated[
 ]
 
 
-def open_system(database: str) -> System:
-    """The wired system on ``database``, with logging configured from its settings."""
+def open_system(database: str, *, municipality: str | None = None) -> System:
+    """The wired system on ``database``, with logging configured from its settings. With
+    ``municipality``, exit 2 with a clear message unless that municipality exists (so a command
+    given an unknown kommunekode does nothing at all)."""
     from fbs_debitor.bootstrap import build_system
     from fbs_debitor.logging_setup import configure_logging
 
     system = build_system(database)
     configure_logging(system.settings.log_level, json=system.settings.log_json)
+    if municipality is not None:
+        require_municipality(system, municipality)
     return system
+
+
+def require_municipality(system: System, kommunekode: str) -> None:
+    """Exit 2 unless the municipality ``kommunekode`` exists in ``system``: the one check of
+    every command that takes ``--municipality``."""
+    from fbs_debitor.tenants import service as tenants
+
+    with system.db.connect() as conn:
+        found = tenants.find_municipality(conn, kommunekode)
+    if found is None:
+        shown = kommunekode[:20] + ("..." if len(kommunekode) > 20 else "")
+        err_console.print(
+            f"[red]no municipality {shown!r}: nothing was done. `fbs-debitor municipality list` "
+            "shows the municipalities there are; `fbs-debitor municipality create` makes one.[/]",
+            highlight=False,
+        )
+        raise typer.Exit(2)

@@ -39,8 +39,21 @@ from fbs_debitor.core.errors import ValidationError
 _ORE_PER_KRONE = 100
 
 MAX_AMOUNT_ORE = 10**12
-"""10 milliarder kr.: the most any one fee, claim, regulation or payment may be. Anything above is
-a typing error, and sums of such amounts still fit a 64-bit database integer."""
+"""10 milliarder kr.: the most any one amount of money may be (a payment, a refund, a write-off,
+a balance). Anything above is a typing error, and sums of such amounts still fit a 64-bit
+database integer (decision 0030)."""
+
+MAX_FEE_ORE = 100_000_00
+"""100.000 kr.: the most one library fee may be: a fee or replacement charge when it is created,
+what is left of it after a write-up, a claim another library system registers and one write-up
+of it. The dearest thing a library lends (an instrument, a laptop, a rare book) costs a few
+ten thousand kroner; more than this is a typing error (an amount in øre sent as kroner), and
+it is refused before it becomes a claim on a citizen (decision 0030)."""
+
+MAX_TILL_PAYMENT_ORE = 1_000_000_00
+"""1.000.000 kr.: the most one payment at a till (card or cash at a service desk) may be. A
+till pays library fees, which are at most ``MAX_FEE_ORE`` each; more than ten such fees in one
+payment at a desk is a typing error (decision 0030)."""
 _MAX_TEXT_LENGTH = 64
 _ONE_ORE = Decimal("0.01")
 

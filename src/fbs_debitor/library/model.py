@@ -36,7 +36,7 @@ from enum import StrEnum
 from fbs_debitor.contracts.registration import ClaimKind, DebtorRef
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
-from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, MAX_FEE_ORE, Money
 
 BLOCK_THRESHOLD = Money(20000)
 """A patron whose open fees total this much or more (200 kr., the common Danish practice, see
@@ -259,15 +259,15 @@ def check_kind(kind: str) -> ClaimKind:
         ) from exc
 
 
-def check_positive(amount: Money, what: str) -> Money:
-    """Refuse a zero or negative amount, or one above ``MAX_AMOUNT_ORE`` (ValidationError)."""
+def check_positive(amount: Money, what: str, limit: int = MAX_AMOUNT_ORE) -> Money:
+    """Refuse a zero or negative amount, or one above ``limit`` øre (ValidationError)."""
     if not amount.is_positive():
         raise ValidationError(
             f"{what} must be more than 0,00 kr., got {amount}", code="invalid-amount"
         )
-    if amount.ore > MAX_AMOUNT_ORE:
+    if amount.ore > limit:
         raise ValidationError(
-            f"{what} must be at most {Money(MAX_AMOUNT_ORE)}, got {amount}", code="invalid-amount"
+            f"{what} must be at most {Money(limit)}, got {amount}", code="invalid-amount"
         )
     return amount
 
@@ -287,7 +287,7 @@ def check_new_fee(row: NewFee, today: date) -> tuple[ClaimKind, date, str]:
     for an unknown kind, an amount not above 0, a date in the future, a due date before the
     creation date, texts too long)."""
     kind = check_kind(row.kind)
-    check_positive(row.amount, "a fee's amount")
+    check_positive(row.amount, "a fee's amount", MAX_FEE_ORE)
     created_on = check_creation_date(row.creation_date or today, today)
     if row.due_date is not None and row.due_date < created_on:
         raise ValidationError("the due date is before the creation date", code="invalid-due-date")
@@ -317,6 +317,19 @@ def after_write_down(open_amount: Money, by: Money) -> Money:
             code="write-down-below-zero",
         )
     return remaining
+
+
+def after_write_up(open_amount: Money, by: Money) -> Money:
+    """The open amount after writing it up ``by``; refused above ``MAX_FEE_ORE`` (one fee may
+    never be more than that, however many write-ups it gets)."""
+    check_positive(by, "a write-up", MAX_FEE_ORE)
+    raised = open_amount + by
+    if raised.ore > MAX_FEE_ORE:
+        raise ValidationError(
+            f"cannot write {open_amount} up by {by}: a fee must be at most {Money(MAX_FEE_ORE)}",
+            code="invalid-amount",
+        )
+    return raised
 
 
 def held_reason(kind: str, municipality: str) -> str:

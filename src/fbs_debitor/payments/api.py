@@ -38,16 +38,24 @@ class PaymentIn(BaseModel):
     receipt: str | None = Field(
         None, max_length=100, description="Receipt number; or the Idempotency-Key header"
     )
-    debtor: str = Field(description="The payer's CPR or CVR number")
-    invoice_ids: list[str] = Field(default_factory=list, description="Invoices chosen")
-    payment_ids: list[str] = Field(
-        default_factory=list, description="Invoices chosen by the FIK payment ID on the slip"
+    debtor: str = Field(max_length=20, description="The payer's CPR or CVR number")
+    invoice_ids: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list, max_length=100, description="Invoices chosen"
     )
-    claim_ids: list[str] = Field(
-        default_factory=list, description="Some of the chosen invoices' claims (empty: all)"
+    payment_ids: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Invoices chosen by the FIK payment ID on the slip",
+    )
+    claim_ids: list[Annotated[str, Field(max_length=100)]] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Some of the chosen invoices' claims (empty: all)",
     )
     amount: str | None = Field(
-        None, description='Kroner as text: "12,50"; what the payment settles; default: all due'
+        None,
+        max_length=64,
+        description='Kroner as text: "12,50"; what the payment settles; default: all due',
     )
     amount_ore: StrictInt | None = Field(None, description="Øre as an integer: 1250")
     tender: Tender = Field(
@@ -150,12 +158,17 @@ def get_register_day(
     kommunekode: str,
     request: Request,
     on: Annotated[date | None, Query(description="The booking day; default today")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0, lt=2**63)] = 0,
 ) -> dict[str, Any]:
-    """The till's payments of a day with the totals settled, taken in cash and rounded (the
-    rounding lines, for the municipality's rounding account)."""
+    """The till's payments of a day (``limit`` of them from ``offset``; ``payment_count``
+    counts them all) with the day's totals settled, taken in cash and rounded (the rounding
+    lines, for the municipality's rounding account)."""
     system = request_system(request)
     with system.db.connect() as conn:
-        return register.day_report(conn, kommunekode, on or system.clock.today())
+        return register.day_report(
+            conn, kommunekode, on or system.clock.today(), limit=limit, offset=offset
+        )
 
 
 # -- bank files ----------------------------------------------------------------------------------
@@ -204,7 +217,8 @@ def get_bank_entries(
     kommunekode: str,
     request: Request,
     state: Annotated[
-        str | None, Query(description="matched, partly_matched, unmatched, reversed, error")
+        str | None,
+        Query(max_length=20, description="matched, partly_matched, unmatched, reversed, error"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after_id: Annotated[int, Query(ge=0, lt=2**63, description="Page on after this entry id")] = 0,

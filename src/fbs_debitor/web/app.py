@@ -17,6 +17,7 @@ from fbs_debitor.web import problems
 from fbs_debitor.web.audit import AuditMiddleware
 from fbs_debitor.web.auth.routes import install as install_login
 from fbs_debitor.web.deps import require
+from fbs_debitor.web.limits import BodyLimitMiddleware
 
 MOUNTS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     # (module, APIRouter attribute, roles that may read (GET), roles that may change (POST, PUT))
@@ -71,6 +72,7 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
     )
     app.state.system = system
     problems.install(app)
+    app.add_middleware(BodyLimitMiddleware)  # 413 for a body above its size limit
     app.add_middleware(AuditMiddleware)
     install_login(app)  # people: OpenID Connect login, sessions, CSRF (docs/security.md)
 

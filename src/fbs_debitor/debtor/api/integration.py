@@ -62,8 +62,12 @@ class RegistrationRequest(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    message_type: str = pydantic.Field(description="e.g. registration.ClaimRegistered.v1")
-    message_id: str = pydantic.Field(description="UUID; a repeated id changes nothing")
+    message_type: str = pydantic.Field(
+        max_length=200, description="e.g. registration.ClaimRegistered.v1"
+    )
+    message_id: str = pydantic.Field(
+        max_length=100, description="UUID; a repeated id changes nothing"
+    )
     payload: dict[str, Any] = pydantic.Field(description="the contract's JSON form")
 
 
@@ -94,6 +98,8 @@ def read_json_request(body: bytes) -> tuple[ClaimMessage, str]:
     """(message, message id) from a JSON request body; ValidationError (422) when malformed."""
     try:
         request = RegistrationRequest.model_validate(json.loads(body or b"null"))
+    except RecursionError:
+        raise _invalid("the body is not JSON we read: it is nested too deeply") from None
     except (ValueError, pydantic.ValidationError) as error:
         detail = (
             describe_contract_error(error)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from fbs_debitor.core.errors import ConflictError, ValidationError
 from fbs_debitor.core.http import request_system
-from fbs_debitor.core.money import Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
 from fbs_debitor.core.text import MultiLine, SingleLine
 from fbs_debitor.debtor import guard, views
 from fbs_debitor.debtor.adapters.address.configured import configured_lookup
@@ -96,19 +96,26 @@ def reveal_cpr(
     return {"debtor_ref": debtor_ref, "number": number, "reason": body.reason}
 
 
+ClaimId = Annotated[str, Path(min_length=1, max_length=100, description="The library's id")]
+"""A claim id in a path: the library's fee id (at most 100 characters, as debtor stores it)."""
+
+
 @router.get("/claims/{claim_id}")
-def get_claim(kommunekode: str, claim_id: str, request: Request) -> dict[str, Any]:
+def get_claim(kommunekode: str, claim_id: ClaimId, request: Request) -> dict[str, Any]:
     """One claim (the library's id): debtor (masked), postings, balance, leg-1 delay."""
     with request_system(request).db.connect() as conn:
         return views.get_claim(conn, kommunekode, claim_id)
 
 
 @router.get("/ledger-check")
-def get_ledger_check(kommunekode: str, request: Request) -> dict[str, Any]:
-    """The ledger guard for this municipality: every claim that disagrees with its postings."""
+def get_ledger_check(
+    kommunekode: str, request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 1000
+) -> dict[str, Any]:
+    """The ledger guard for this municipality: the claims that disagree with their postings (the
+    first ``limit`` of them; ``problem_count`` counts them all)."""
     with request_system(request).db.connect() as conn:
         problems = guard.check_ledger(conn, kommunekode)
-    return {"ok": not problems, "problems": problems}
+    return {"ok": not problems, "problem_count": len(problems), "problems": problems[:limit]}
 
 
 # -- invoicing and dunning (leg 2) ------------------------------------------------------------------
@@ -247,7 +254,7 @@ class WriteOffRequest(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=MAX_AMOUNT_ORE)
     reason: MultiLine = pydantic.Field(min_length=1, max_length=500)
     by: SingleLine = pydantic.Field(min_length=1, max_length=100)
     component: Component | None = None
@@ -255,7 +262,7 @@ class WriteOffRequest(pydantic.BaseModel):
 
 @router.post("/claims/{claim_id}/write-off")
 def post_write_off(
-    kommunekode: str, claim_id: str, body: WriteOffRequest, request: Request
+    kommunekode: str, claim_id: ClaimId, body: WriteOffRequest, request: Request
 ) -> dict[str, Any]:
     """Write (part of) a claim off by hand; ClaimWrittenOff (and ClaimClosed at zero) go to the
     library through the outbox."""
@@ -282,7 +289,7 @@ class RefundRequest(pydantic.BaseModel):
 
     model_config = pydantic.ConfigDict(extra="forbid")
 
-    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=_MAX_ID)
+    amount_ore: int | None = pydantic.Field(default=None, gt=0, le=MAX_AMOUNT_ORE)
     reference: SingleLine = pydantic.Field(min_length=1, max_length=120)
     reason: SingleLine = pydantic.Field(min_length=3, max_length=500)
     by: SingleLine | None = pydantic.Field(default=None, min_length=1, max_length=100)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pydantic
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from sqlalchemy.exc import IntegrityError
 
 from fbs_debitor.core.errors import ConflictError
@@ -27,12 +27,17 @@ router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["debtor"])
 
 
 @router.get("/payments/unmatched")
-def get_unmatched(kommunekode: str, request: Request) -> dict[str, Any]:
+def get_unmatched(
+    kommunekode: str,
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+) -> dict[str, Any]:
     """The payments no claim was found for (no usable reference, or a payment ID of no
     invoice), oldest first: reference, channel, booking date, amount, payment ID, payer text and
     reason (CPR numbers masked), and ``debtor`` (masked) when the account was known."""
     with request_system(request).db.connect() as conn:
-        return {"payments": list_unmatched(conn, kommunekode)}
+        return {"payments": list_unmatched(conn, kommunekode, limit=limit, offset=offset)}
 
 
 class AssignRequest(pydantic.BaseModel):
@@ -62,7 +67,10 @@ class AssignRequest(pydantic.BaseModel):
     },
 )
 def post_assign(
-    kommunekode: str, payment_ref: str, body: AssignRequest, request: Request
+    kommunekode: str,
+    payment_ref: Annotated[str, Path(min_length=1, max_length=120)],
+    body: AssignRequest,
+    request: Request,
 ) -> dict[str, Any]:
     """Apply an unmatched payment to a debtor's open claims, an invoice (its payment ID) or
     chosen claims; what is left over is credit on the debtor account. Answers the outcome

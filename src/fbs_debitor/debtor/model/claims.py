@@ -31,7 +31,7 @@ import pydantic
 from fbs_debitor.contracts.registration import ClaimKind, ClaimMessage, ClaimRegistered, LegalBasis
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.ids import Cpr, Cvr
-from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
+from fbs_debitor.core.money import MAX_AMOUNT_ORE, MAX_FEE_ORE, Money
 
 
 class Refusal(StrEnum):
@@ -46,7 +46,9 @@ class Refusal(StrEnum):
     AMOUNT_NOT_POSITIVE = "amount-not-positive"
     """An amount of 0 or less where the contract wants a positive amount."""
     AMOUNT_TOO_LARGE = "amount-too-large"
-    """An amount above ``core.money.MAX_AMOUNT_ORE`` (10 milliarder kr.): a typing error."""
+    """A claim or write-up above ``core.money.MAX_FEE_ORE`` (100.000 kr., one library fee), a
+    write-down above ``MAX_AMOUNT_ORE`` (10 milliarder kr.), or a write-up that would take the
+    claim's balance above ``MAX_AMOUNT_ORE``: a typing error."""
     UNKNOWN_CLAIM_KIND = "unknown-claim-kind"
     """A claim kind that is not in the sortiment (``contracts.registration.ClaimKind``)."""
     WRITE_DOWN_BELOW_ZERO = "write-down-below-zero"
@@ -273,8 +275,8 @@ def mask_debtor_id(id_type: str, number: str) -> str:
     return number
 
 
-def require_positive(amount_ore: int, what: str) -> Money:
-    """``amount_ore`` as Money if it is above zero and at most ``MAX_AMOUNT_ORE``; raises
+def require_positive(amount_ore: int, what: str, limit: int = MAX_AMOUNT_ORE) -> Money:
+    """``amount_ore`` as Money if it is above zero and at most ``limit`` øre; raises
     ``amount-not-positive`` or ``amount-too-large`` otherwise."""
     amount = Money(ore=amount_ore)
     if not amount.is_positive():
@@ -282,10 +284,23 @@ def require_positive(amount_ore: int, what: str) -> Money:
             f"Beløbet skal være positivt / the {what} amount must be positive, got {amount}",
             code=Refusal.AMOUNT_NOT_POSITIVE,
         )
-    if amount_ore > MAX_AMOUNT_ORE:
+    if amount_ore > limit:
         raise ValidationError(
-            f"Beløbet er for stort / the {what} amount must be at most {Money(MAX_AMOUNT_ORE)}, "
+            f"Beløbet er for stort / the {what} amount must be at most {Money(limit)}, "
             f"got {amount}",
+            code=Refusal.AMOUNT_TOO_LARGE,
+        )
+    return amount
+
+
+def require_write_up(balance_ore: int, amount_ore: int) -> Money:
+    """A write-up of at most one library fee (``MAX_FEE_ORE``) that leaves the claim's balance
+    at most ``MAX_AMOUNT_ORE``; raises ``amount-not-positive`` or ``amount-too-large``."""
+    amount = require_positive(amount_ore, "write-up", MAX_FEE_ORE)
+    if balance_ore + amount_ore > MAX_AMOUNT_ORE:
+        raise ValidationError(
+            f"Beløbet er for stort / the write-up would take the claim above "
+            f"{Money(MAX_AMOUNT_ORE)}",
             code=Refusal.AMOUNT_TOO_LARGE,
         )
     return amount
@@ -319,7 +334,7 @@ def check_registration(msg: ClaimRegistered) -> tuple[Cpr | Cvr, ClaimKind, Mone
     kind, a positive amount, and field lengths. Returns (debtor, kind, amount)."""
     debtor = parse_debtor(msg.debtor.id_type, msg.debtor.id)
     kind = parse_claim_kind(msg.claim_kind)
-    amount = require_positive(msg.amount_ore, "claim")
+    amount = require_positive(msg.amount_ore, "claim", MAX_FEE_ORE)
     require_max_length(msg.debtor_classification, 40, "debtor_classification")
     require_max_length(msg.psrm_claim_type, 40, "psrm_claim_type")
     require_max_length(msg.patron_id, 64, "patron_id")

@@ -68,6 +68,7 @@ from fbs_debitor.debtor.model.claims import (
     refused,
     require_open,
     require_positive,
+    require_write_up,
 )
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
 from fbs_debitor.debtor.model.minors import (
@@ -279,8 +280,10 @@ def _regulate(
             _require_regulable(state, msg.claim_id)
         else:
             require_open(ClaimStatus(state.status), msg.claim_id)
-        amount = require_positive(
-            msg.amount_ore, "write-down" if kind is PostingKind.WRITE_DOWN else "write-up"
+        amount = (
+            require_positive(msg.amount_ore, "write-down")
+            if kind is PostingKind.WRITE_DOWN
+            else require_write_up(int(state.balance_ore), msg.amount_ore)
         )
         plan = (
             plan_write_down(ledger.claim_parts(conn, state.id), amount, msg.claim_id)

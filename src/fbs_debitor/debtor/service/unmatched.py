@@ -135,11 +135,13 @@ def _masked_debtors(conn: Connection, account_ids: Sequence[int]) -> dict[int, s
     return out
 
 
-def list_unmatched(conn: Connection, municipality: str) -> list[dict[str, Any]]:
+def list_unmatched(
+    conn: Connection, municipality: str, *, limit: int | None = None, offset: int = 0
+) -> list[dict[str, Any]]:
     """The payments waiting for a person, oldest first: unmatched, not reversed, from a real
     channel. ``debtor`` (masked) is set when allocation knew the account (a settled invoice's
     payment ID): the money is credit on that account until someone assigns it elsewhere. Payer
-    text and reason have CPR numbers masked."""
+    text and reason have CPR numbers masked. ``limit`` and ``offset`` page through them."""
     rows = list(
         conn.execute(
             select(payments)
@@ -150,6 +152,8 @@ def list_unmatched(conn: Connection, municipality: str) -> list[dict[str, Any]]:
                 payments.c.channel.not_in(sorted(INTERNAL_CHANNELS)),
             )
             .order_by(payments.c.id)
+            .limit(limit)
+            .offset(offset)
         )
     )
     texts = _payer_texts(conn, [r.message_id for r in rows])

@@ -109,7 +109,7 @@ class FeeV2(_Fbs):
 
 class PaymentOrderV2(_Fbs):
     order_id: SingleLine = Field(min_length=1, max_length=100)
-    fee_ids: list[RowId] = Field(min_length=1)
+    fee_ids: list[RowId] = Field(min_length=1, max_length=1000)
 
 
 class PaymentConfirmationV2(_Fbs):

@@ -41,7 +41,9 @@ class _In(BaseModel):
 
 
 class AmountIn(_In):
-    amount: str | None = Field(None, description='Kroner as text: "12,50" or "12.50"')
+    amount: str | None = Field(
+        None, max_length=64, description='Kroner as text: "12,50" or "12.50"'
+    )
     amount_ore: StrictInt | None = Field(None, description="Øre as an integer: 1250")
 
     def money(self) -> Money:
@@ -58,9 +60,11 @@ class AmountIn(_In):
 
 
 class PatronIn(_In):
-    cpr: str | None = Field(None, description="The patron's CPR number (a person)")
-    guardian_cpr: str | None = Field(None, description="The guardian who pays for a minor")
-    cvr: str | None = Field(None, description="The company's CVR number")
+    cpr: str | None = Field(None, max_length=20, description="The patron's CPR number (a person)")
+    guardian_cpr: str | None = Field(
+        None, max_length=20, description="The guardian who pays for a minor"
+    )
+    cvr: str | None = Field(None, max_length=20, description="The company's CVR number")
     name: SingleLine = Field("", max_length=200)
 
 
@@ -71,19 +75,23 @@ class ChangeDebtorIn(PatronIn):
 
 
 class MaterialIn(_In):
-    record_id: SingleLine = Field(description="FAUST number of the record (FBS recordId)")
-    item_number: SingleLine = Field(description="The copy (FBS materialItemNumber)")
-    material_group: SingleLine = "standard"
+    record_id: SingleLine = Field(
+        max_length=40, description="FAUST number of the record (FBS recordId)"
+    )
+    item_number: SingleLine = Field(max_length=40, description="The copy (FBS materialItemNumber)")
+    material_group: SingleLine = Field("standard", max_length=60)
     title: SingleLine | None = Field(None, max_length=300)
 
 
 class FeeIn(AmountIn):
     patron_id: RowId
-    kind: SingleLine = Field(description="fee, compensation, administration_fee, ...")
+    kind: SingleLine = Field(
+        max_length=40, description="fee, compensation, administration_fee, ..."
+    )
     reason_message: MultiLine = Field("", max_length=200, description="Shown to the patron")
     creation_date: date | None = Field(None, description="Default today; not in the future")
     due_date: date | None = None
-    materials: list[MaterialIn] = Field(default_factory=list)
+    materials: list[MaterialIn] = Field(default_factory=list, max_length=100)
     acknowledged: bool = Field(False, description="Replacement charge acknowledged in writing")
 
 

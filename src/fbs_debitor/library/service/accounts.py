@@ -44,9 +44,9 @@ from fbs_debitor.library.model import (
     Patron,
     PatronAccount,
     after_write_down,
+    after_write_up,
     check_identity,
     check_new_fee,
-    check_positive,
     held_reason,
     is_old,
 )
@@ -372,7 +372,7 @@ def write_up(
 ) -> Fee:
     """Raise the open amount by ``amount`` (> 0)."""
     fee = _open_fee(conn, municipality, fee_id)
-    check_positive(amount, "a write-up")
+    after_write_up(fee.open, amount)
     message = None
     if fee.regulation_goes_to_debtor:
         message = ClaimWrittenUp(

@@ -39,7 +39,7 @@ from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.errors import ConflictError, NotFoundError, ValidationError
 from fbs_debitor.core.ids import Cpr, parse_debtor_id
-from fbs_debitor.core.money import MAX_AMOUNT_ORE, Money
+from fbs_debitor.core.money import MAX_TILL_PAYMENT_ORE, Money
 from fbs_debitor.messaging.outbox import new_message_id
 from fbs_debitor.payments.model import Tender, cash_rounded, clean_payment_id, clean_text
 from fbs_debitor.payments.service.invoices import SOURCE
@@ -112,10 +112,16 @@ def _answer(row: Any, *, replayed: bool) -> dict[str, Any]:
 
 def _check(request: RegisterPayment) -> RegisterPayment:
     """The request with its texts cleaned; ValidationError for what cannot be stored."""
-    if request.amount is not None and abs(request.amount.ore) > MAX_AMOUNT_ORE:
+    if request.amount is not None and abs(request.amount.ore) > MAX_TILL_PAYMENT_ORE:
         raise ValidationError(
-            f"beløbet er for stort / the amount is too large: {request.amount}",
+            f"beløbet er for stort / the amount is too large: {request.amount}; one payment at "
+            f"the till is at most {Money(MAX_TILL_PAYMENT_ORE)}",
             code="amount-too-large",
+        )
+    if request.amount is not None and not request.amount.is_positive():
+        raise ValidationError(
+            f"beløbet skal være positivt / the amount must be positive, got {request.amount}",
+            code="amount-not-positive",
         )
     return RegisterPayment(
         receipt=clean_text(request.receipt, "receipt", 100),
@@ -233,10 +239,13 @@ def pay_at_register(
     return _answer(row, replayed=False)
 
 
-def day_report(conn: Connection, municipality: str, on: date) -> dict[str, Any]:
+def day_report(
+    conn: Connection, municipality: str, on: date, *, limit: int | None = None, offset: int = 0
+) -> dict[str, Any]:
     """The till's day ``on``, for closing the drawer: every payment and the totals of what was
     settled (``amount``), taken in cash (``cash``) and of the rounding lines (``rounding``: the
-    amount for the municipality's rounding account). Cash counted in the drawer = ``cash``."""
+    amount for the municipality's rounding account). Cash counted in the drawer = ``cash``.
+    ``limit`` and ``offset`` page through the payments; the totals are always the whole day's."""
     rows = records.register_payments_on(conn, municipality, on)
     totals = {
         "amount": Money(sum(int(r.amount_ore) for r in rows)),
@@ -246,7 +255,11 @@ def day_report(conn: Connection, municipality: str, on: date) -> dict[str, Any]:
     }
     out: dict[str, Any] = {
         "on": on.isoformat(),
-        "payments": [_answer(r, replayed=False) for r in rows],
+        "payment_count": len(rows),
+        "payments": [
+            _answer(r, replayed=False)
+            for r in rows[offset : None if limit is None else offset + limit]
+        ],
     }
     for name, total in totals.items():
         out[f"{name}_ore"] = total.ore
