@@ -13,8 +13,9 @@ from sqlalchemy import text
 from fbs_debitor import __version__
 from fbs_debitor.bootstrap import System
 from fbs_debitor.tenants.model import Role
-from fbs_debitor.web import problems
+from fbs_debitor.web import docs, problems
 from fbs_debitor.web.deps import require
+from fbs_debitor.web.edge import EdgeApp, install_edge
 
 MOUNTS: list[tuple[str, str, tuple[str, ...]]] = [
     # (module, APIRouter attribute, roles admitted besides admin); () = no authentication
@@ -45,15 +46,19 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
             if background:
                 system.stop_background()
 
-    app = FastAPI(
+    app = EdgeApp(
         title="fbs-debitor",
         version=__version__,
         description="Library fees from FBS to the municipal debtor system, payments and coverage "
         "back, hand-over to PSRM.",
         lifespan=lifespan,
+        docs_url=None,  # served by web/docs.py from our own host
+        redoc_url=None,
     )
     app.state.system = system
     problems.install(app)
+    install_edge(app, system.settings)  # size, key and deadline before a body is read
+    docs.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
