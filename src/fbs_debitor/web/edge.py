@@ -30,11 +30,10 @@ import asyncio
 import re
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fbs_debitor.core.errors import UnauthenticatedError
@@ -91,7 +90,8 @@ class Limits:
 
 
 class BodyTooLarge(HTTPException):
-    """A body that passed its route's limit while it streamed in (413)."""
+    """A body that passed its route's limit while it streamed in (413). FastAPI's
+    HTTPException, which FastAPI's body parsing lets through as it is."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body is larger than {limit} bytes")
@@ -102,7 +102,10 @@ class BodyReadTimeout(HTTPException):
     """A body that did not arrive in time (408)."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(408, f"the request body did not arrive within {seconds:.0f} s")
+        super().__init__(
+            408,
+            f"the request body did not arrive in time ({seconds:g} s and more for a large body)",
+        )
 
 
 def _refusal(
