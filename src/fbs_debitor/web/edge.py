@@ -1,4 +1,4 @@
-"""The HTTP edge: what every request meets before a route reads its body (decision 0031-E).
+"""The HTTP edge: what every request meets before a route reads its body (decision 0031).
 
 :class:`Edge` (ASGI middleware, inside the app's error handling):
 
