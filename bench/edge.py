@@ -4,7 +4,7 @@ The real server (``fbs-debitor serve``: uvicorn, API, worker and scheduler in on
 fresh database with two municipalities. Municipality 101 uploads a camt.054 file of about
 ``--file-mb`` MB (``--entries`` entries paying no invoice: each is stored and sent to debtor)
 as a streamed body; the server spools it to disk, answers 202 and imports it in a background job
-that 101 polls until it is done. Meanwhile municipality 147 reads its bank entries
+(in a process of its own) that 101 polls until it is done. Meanwhile municipality 147 reads its bank entries
 (``GET /api/v1/147/bank-entries``) at a steady ``--rate`` requests/s.
 
 * ``other_p50_ms`` / ``other_p99_ms`` / ``other_max_ms``: 147's latencies from the start of the
@@ -12,7 +12,9 @@ that 101 polls until it is done. Meanwhile municipality 147 reads its bank entri
   ``baseline_p50_ms`` / ``baseline_p99_ms`` the same requests before the upload, for comparison;
 * ``upload_s``: from the first byte sent to the 202; ``import_s``: from the 202 to the job done;
 * ``server_peak_rss_mb``: the server process's peak resident memory (sampled every 50 ms with
-  psutil), upload, import and the worker's delivery to debtor included.
+  psutil), the upload and the worker's delivery to debtor included; ``job_peak_rss_mb`` that of
+  the import job's process (``FBS_DEBITOR_UPLOAD_JOBS=process``, the default), and
+  ``server_and_job_peak_rss_mb`` of both together.
 
 Targets (issue 17): 147's p99 < 200 ms during the upload, server peak RSS < 300 MB.
 """
@@ -80,18 +82,30 @@ def _credits(n: int) -> Iterator[BankCredit]:
 
 
 class _RssPeak(threading.Thread):
+    """Peak resident memory of the server process, of its children (the import job's process)
+    and of both together, sampled every 50 ms."""
+
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.process = psutil.Process(pid)
-        self.peak = 0
+        self.peak = self.children_peak = self.total_peak = 0
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.wait(0.05):
             try:
-                self.peak = max(self.peak, self.process.memory_info().rss)
+                own = self.process.memory_info().rss
+                children = 0
+                for child in self.process.children(recursive=True):
+                    try:
+                        children += child.memory_info().rss
+                    except psutil.Error:
+                        continue
             except psutil.Error:
                 return
+            self.peak = max(self.peak, own)
+            self.children_peak = max(self.children_peak, children)
+            self.total_peak = max(self.total_peak, own + children)
 
 
 def _steady(
@@ -221,6 +235,8 @@ def measure(db: Database, entries: int, rate: float, baseline_s: float) -> dict[
             "other_p99_ms": round(percentile(during, 99), 1),
             "other_max_ms": round(max(during), 1),
             "server_peak_rss_mb": round(rss.peak / 1e6),
+            "job_peak_rss_mb": round(rss.children_peak / 1e6),
+            "server_and_job_peak_rss_mb": round(rss.total_peak / 1e6),
         }
 
 

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     """Believe ``X-Forwarded-Proto`` (behind a TLS-terminating proxy): HSTS is sent when it says
     ``https``."""
 
+    upload_jobs: Literal["process", "thread"] = "process"
+    """How an uploaded bank file's import job runs: in a child process (``fbs-debitor import
+    job``; the import's CPU stays off the serving process, so other requests do not wait for it)
+    or in a thread of the serving process (sharing its clock: tests)."""
+
     upload_dir: str = ""
     """Where uploaded bank files wait for their import job (empty: a folder in the system's
     temporary directory). Each API process takes up the jobs of its own machine."""

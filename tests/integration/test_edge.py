@@ -346,9 +346,16 @@ def test_a_bank_file_with_a_doctype_is_refused_whole(
 
 
 def test_an_upload_is_a_job_that_only_its_municipality_sees(
-    client: TestClient, edge_system: System, tmp_path: Path
+    edge_system: System, tmp_path: Path
 ) -> None:
+    """The job in a thread of the serving process (the default, a child process, runs in the
+    other upload tests)."""
     issue(edge_system, "1", SINGLE, 12500)
+    threaded = edge_system.settings.model_copy(update={"upload_jobs": "thread"})
+    system = System(
+        settings=threaded, db=edge_system.db, clock=edge_system.clock, router=edge_system.router
+    )
+    client = TestClient(create_app(system), raise_server_exceptions=False)
     headers = {**STAFF, "Content-Type": "application/xml"}
     job = upload(client, B, (CAMT / "dk-single-fik.xml").read_bytes(), headers)
     assert (job["state"], job["result"]["matched"], job["result"]["total_ore"]) == (
@@ -396,3 +403,26 @@ def test_a_reader_is_not_blocked_by_a_writer_holding_its_transaction(database: D
         assert after.execute(text("SELECT count(*) FROM edge_probe")).scalar_one() == 2
     with database.begin() as cleanup:
         cleanup.execute(text("DROP TABLE edge_probe"))
+
+
+def test_a_job_left_behind_is_taken_up_by_the_sweep(edge_system: System, tmp_path: Path) -> None:
+    """A process that stopped before it ran its job leaves it queued; the scheduled sweep of
+    the payments context runs it (here in a thread: it shares the test's clock)."""
+    from fbs_debitor.payments import handlers
+    from fbs_debitor.payments.service import uploads
+
+    issue(edge_system, "1", SINGLE, 12500)
+    threaded = edge_system.settings.model_copy(update={"upload_jobs": "thread"})
+    spooled = uploads.new_spool_path(threaded)
+    spooled.write_bytes((CAMT / "dk-single-fik.xml").read_bytes())
+    job_id = uploads.queue_job(
+        edge_system.db, edge_system.clock, K, spooled, filename="left.xml", dry_run=False
+    )
+    ((name, _interval, sweep),) = handlers.jobs(edge_system.db, edge_system.clock, threaded)
+    assert name == "bank-uploads"
+    assert sweep() == 1
+    job = uploads.job_view(edge_system.db, K, job_id)
+    assert (job["state"], job["result"]["matched"], job["payments_read"]) == ("done", 1, 1)
+    assert not spooled.exists()
+    assert sweep() == 0  # nothing left
+    assert uploads.run_job(edge_system.db, edge_system.clock, job_id) is False  # done is done

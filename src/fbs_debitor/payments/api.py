@@ -207,7 +207,9 @@ async def post_bank_file(
         view,
         status_code=202,
         headers={"Location": location, "Retry-After": "1"},
-        background=BackgroundTask(uploads.run_job, system.db, system.clock, job_id),
+        background=BackgroundTask(
+            uploads.start_job, system.db, system.clock, system.settings, job_id
+        ),
     )
 
 

@@ -67,4 +67,5 @@ def jobs(
     """The payments' scheduled job: bank uploads left queued (the process that took the upload
     stopped before it ran the job) or left importing by a process that died
     (:mod:`~fbs_debitor.payments.service.uploads`)."""
-    return [("bank-uploads", UPLOAD_SWEEP_S, lambda: uploads.run_waiting(db, clock))]
+    settings = settings or Settings()
+    return [("bank-uploads", UPLOAD_SWEEP_S, lambda: uploads.run_waiting(db, clock, settings))]

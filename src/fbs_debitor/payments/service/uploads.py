@@ -9,19 +9,25 @@ state ``queued``); it answers 202 with the job's address. The job then runs
 result as the synchronous import (the summary, or the refusal's code and sentence), and removes
 the file.
 
-Who runs a job: the process that received it, right after answering (:func:`run_job`); and the
-scheduled :func:`run_waiting` of every process serving the API, which takes up the jobs of its
-own node (the file is on its disk) that are still queued, or importing with a heartbeat older
-than :data:`STALE_AFTER` (the process died: the import is re-runnable, so it resumes where it
-stopped, decision 0005). A job is claimed by a conditional UPDATE, so two runners never run the
-same job.
+Who runs a job: the process that received it starts it right after answering
+(:func:`start_job`), by default in a child process (``fbs-debitor import job ID``, which calls
+:func:`run_job`), so that parsing and judging the file takes no CPU time from the requests the
+serving process answers (Python runs one thread at a time); ``FBS_DEBITOR_UPLOAD_JOBS=thread``
+runs it in a thread instead. And the scheduled :func:`run_waiting` of every process serving the
+API takes up the jobs of its own node (the file is on its disk) that are still queued, or
+importing with a heartbeat older than :data:`STALE_AFTER` (the runner died: the import is
+re-runnable, so it resumes where it stopped, decision 0005). A job is claimed by a conditional
+UPDATE, so two runners never run the same job.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import tempfile
 import uuid
 from datetime import datetime, timedelta
@@ -161,17 +167,38 @@ def _finish(db: Database, clock: Clock, job_id: int, **outcome: Any) -> None:
         store.finish(conn, job_id, clock.now(), **outcome)
 
 
-def run_waiting(db: Database, clock: Clock) -> int:
-    """Run this node's jobs that nobody runs (scheduled; see the module docstring)."""
-    done = 0
-    while True:
-        now = clock.now()
-        with db.connect() as conn:
-            ids = store.waiting(conn, node_name(), now - STALE_AFTER)
-        ran = [job_id for job_id in ids if run_job(db, clock, job_id)]
-        done += len(ran)
-        if not ran:
-            return done
+def job_command(job_id: int) -> list[str]:
+    """The command line of a job's child process (the database comes in its environment, so
+    that a password never shows in the process list)."""
+    return [sys.executable, "-m", "fbs_debitor.cli", "import", "job", str(job_id)]
+
+
+def run_job_in_process(db: Database, job_id: int) -> None:
+    """Run the job in a child process and wait for it. A child that dies leaves the job to
+    :func:`run_waiting`."""
+    env = {**os.environ, "FBS_DEBITOR_DATABASE_URL": db.url}
+    result = subprocess.run(job_command(job_id), env=env, check=False)  # noqa: S603 - our CLI
+    if result.returncode != 0:
+        log.error("bank upload job %s: its process exited with %s", job_id, result.returncode)
+
+
+def start_job(db: Database, clock: Clock, settings: Settings, job_id: int) -> None:
+    """Run the job as ``settings.upload_jobs`` says (module docstring); returns when it ended."""
+    if settings.upload_jobs == "process":
+        run_job_in_process(db, job_id)
+    else:
+        run_job(db, clock, job_id)
+
+
+def run_waiting(db: Database, clock: Clock, settings: Settings) -> int:
+    """Run this node's jobs that nobody runs (scheduled; see the module docstring); how many
+    were found."""
+    now = clock.now()
+    with db.connect() as conn:
+        ids = store.waiting(conn, node_name(), now - STALE_AFTER)
+    for job_id in ids:
+        start_job(db, clock, settings, job_id)
+    return len(ids)
 
 
 def job_view(db: Database, municipality: str, job_id: int) -> dict[str, Any]:
