@@ -9,7 +9,7 @@ BENCH_DB ?= both
 
 .DEFAULT_GOAL := help
 
-.PHONY: help install run test lint unit integration bench test-setup clean
+.PHONY: help install vendor run test lint unit integration bench test-setup clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F ':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,7 +20,28 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the package with its dev tools
+install: $(STAMP) vendor ## Create .venv, install the package with its dev tools and the front-end files from npm
+
+# Front-end files come from npm (package.json + package-lock.json, `npm ci`, install scripts off) and
+# are copied into the package at build time, never committed, never loaded from a CDN. One line per
+# file: <path under node_modules>=<folder under $(VENDOR_DIR)>. A new package adds its lines here.
+VENDOR_DIR := src/fbs_debitor/web/static/vendor
+NPM_STAMP := node_modules/.installed
+VENDOR_FILES := \
+	swagger-ui-dist/swagger-ui-bundle.js=swagger-ui \
+	swagger-ui-dist/swagger-ui.css=swagger-ui \
+	swagger-ui-dist/favicon-32x32.png=swagger-ui \
+	swagger-ui-dist/LICENSE=swagger-ui
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NPM_STAMP)
+
+vendor: $(NPM_STAMP) ## Copy the front-end files from node_modules into the package (static/vendor)
+	@set -e; for item in $(VENDOR_FILES); do \
+		source="node_modules/$${item%%=*}"; target="$(VENDOR_DIR)/$${item##*=}"; \
+		mkdir -p "$$target"; cp "$$source" "$$target/"; \
+	done
 
 run: install ## Start API, worker and scheduler on SQLite with a demo municipality (http://127.0.0.1:8000)
 	$(BIN)/fbs-debitor serve --demo --database $(DATABASE)
@@ -59,4 +80,4 @@ bench: install ## Run every benchmark (a few minutes) and write docs/benchmarks.
 	$(BIN)/python -m bench.all --database $(BENCH_DB)
 
 clean: ## Remove the virtualenv, caches and the embedded database
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* fbs-debitor.db fbs-debitor.db-*
+	rm -rf $(VENV) node_modules $(VENDOR_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* fbs-debitor.db fbs-debitor.db-*

@@ -26,6 +26,7 @@ SUITE: list[tuple[str, str, list[str]]] = [
     ("payments-scaleout", "payments", ["--scale-out", f"1,{_CPUS}", "--entries", "50000"]),
     ("dunning", "dunning", ["--claims", "200000"]),
     ("demo", "demo", []),
+    ("edge", "edge", []),
 ]
 
 # metric -> (target, "min" if higher is better else "max", what the target means)
@@ -51,6 +52,10 @@ TARGETS: dict[str, dict[str, tuple[float, str, str]]] = {
     },
     "dunning": {"claims_per_s": (20000, "min", ">= 20,000 claims/s in one dunning run (SQLite)")},
     "demo": {"wall_s": (120, "max", "the default demo in under 2 minutes")},
+    "edge": {
+        "other_p99_ms": (200, "max", "another municipality's p99 < 200 ms during a 100 MB upload"),
+        "server_peak_rss_mb": (300, "max", "server peak memory < 300 MB during a 100 MB upload"),
+    },
 }
 
 

@@ -94,6 +94,44 @@ class Settings(BaseSettings):
     patron_token_cache_s: float = 60.0
     """How long an introspection answer is reused for the same token (never past its expiry)."""
 
+    # -- the HTTP edge (web/edge.py, cli/serve.py; docs/configuration.md) ----------------------
+
+    max_bank_file_bytes: int = 200 * 1024 * 1024
+    """The largest request body of ``POST /api/v1/{kommunekode}/bank-files`` (413 beyond)."""
+
+    max_json_bytes: int = 1024 * 1024
+    """The largest request body of every other route (413 beyond)."""
+
+    body_read_timeout_seconds: float = 30.0
+    """How long a request body may take to arrive, plus one second per
+    ``body_min_bytes_per_second`` bytes received; a slower body is cut off with 408."""
+
+    body_min_bytes_per_second: int = 64 * 1024
+    """The slowest upload rate a large body keeps its connection with (see above)."""
+
+    trust_proxy_headers: bool = False
+    """Believe ``X-Forwarded-Proto`` (behind a TLS-terminating proxy): HSTS is sent when it says
+    ``https``."""
+
+    upload_jobs: Literal["process", "thread"] = "process"
+    """How an uploaded bank file's import job runs: in a child process (``fbs-debitor import
+    job``; the import's CPU stays off the serving process, so other requests do not wait for it)
+    or in a thread of the serving process (sharing its clock: tests)."""
+
+    upload_dir: str = ""
+    """Where uploaded bank files wait for their import job (empty: a folder in the system's
+    temporary directory). Each API process takes up the jobs of its own machine."""
+
+    http_keep_alive_seconds: float = 5.0
+    """uvicorn: an idle keep-alive connection is closed after this."""
+
+    http_limit_concurrency: int = 200
+    """uvicorn: connections and requests served at once; beyond, 503."""
+
+    http_max_header_bytes: int = 16 * 1024
+    """uvicorn (h11): the largest request head (line and headers); beyond, the connection is
+    closed."""
+
     log_level: str = "INFO"
     log_json: bool = True
 

@@ -77,6 +77,9 @@ def test_the_wheel_carries_templates_schemas_and_type_marker(wheel_names: set[st
     assert _in_source("payments/adapters/xsd/*.xsd") <= wheel_names
     assert "fbs_debitor/payments/adapters/xsd/LICENSE" in wheel_names
     assert "fbs_debitor/py.typed" in wheel_names
+    # /docs from our own host: our init script, and Swagger UI as make install copied it from npm
+    assert "fbs_debitor/web/static/swagger-init.js" in wheel_names
+    assert "fbs_debitor/web/static/vendor/swagger-ui/swagger-ui-bundle.js" in wheel_names
 
 
 def test_the_wheel_carries_every_data_file_of_the_sources(wheel_names: set[str]) -> None:

@@ -5,6 +5,7 @@ debtor would send them, and reading what payments put in the outbox."""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -147,3 +148,28 @@ def counts(system: System) -> dict[str, int]:
 
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)
+
+
+def upload(
+    client: Any,
+    path: str,
+    body: bytes,
+    headers: dict[str, str],
+    params: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """``POST {path}/bank-files`` (202 with the job's address), then poll the job until it has
+    finished; the finished job (``state`` done or failed, ``result`` or ``error``)."""
+    accepted = client.post(f"{path}/bank-files", params=params or {}, content=body, headers=headers)
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()
+    location = accepted.headers["Location"]
+    assert location == f"{path}/bank-files/{job['job_id']}"
+    assert job["state"] in ("queued", "importing", "done", "failed")
+    for _ in range(600):
+        polled = client.get(location, headers=headers)
+        assert polled.status_code == 200, polled.text
+        job = polled.json()
+        if job["state"] in ("done", "failed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"the upload job did not finish: {job}")

@@ -24,6 +24,7 @@ from tests.integration.payments_support import (
     issue,
     payments_only,
     sent,
+    upload,
 )
 
 B = f"/api/v1/{K}"
@@ -155,15 +156,13 @@ def test_a_bank_file_uploaded_as_the_body_is_imported(pay: System, client: TestC
     issue(pay, "1", SINGLE, 12500)
     body = (CAMT / "dk-single-fik.xml").read_bytes()
     headers = {**STAFF, "Content-Type": "application/xml"}
-    dry = client.post(f"{B}/bank-files", params={"dry_run": "true"}, content=body, headers=headers)
-    assert dry.status_code == 200, dry.text
-    assert (dry.json()["matched"], dry.json()["dry_run"]) == (1, True)
+    dry = upload(client, B, body, headers, {"dry_run": "true"})
+    assert dry["state"] == "done", dry
+    assert (dry["result"]["matched"], dry["result"]["dry_run"], dry["dry_run"]) == (1, True, True)
     assert sent(pay, "PaymentReceived") == []
-    done = client.post(
-        f"{B}/bank-files", params={"filename": "nets.xml"}, content=body, headers=headers
-    )
-    assert done.status_code == 200
-    summary = done.json()
+    done = upload(client, B, body, headers, {"filename": "nets.xml"})
+    assert (done["state"], done["filename"], done["error"]) == ("done", "nets.xml", None)
+    summary = done["result"]
     assert (summary["file"], summary["entries"], summary["matched"], summary["total_ore"]) == (
         "nets.xml",
         1,
@@ -171,19 +170,25 @@ def test_a_bank_file_uploaded_as_the_body_is_imported(pay: System, client: TestC
         12500,
     )
     assert summary["errors"] == []
-    again = client.post(f"{B}/bank-files", content=body, headers=headers).json()
+    assert done["payments_read"] == 1
+    again = upload(client, B, body, headers)["result"]
     assert (again["duplicate"], again["matched"]) == (1, 0)
     listed = client.get(f"{B}/bank-entries", params={"state": "matched"}, headers=STAFF).json()
     assert [e["key"] for e in listed["entries"]] == ["DB2026030200001"]
     assert listed["entries"][0]["amount_ore"] == 12500
+    assert len(sent(pay, "PaymentReceived")) == 1
 
 
-def test_a_bad_bank_file_is_refused_with_422(pay: System, client: TestClient) -> None:
+def test_a_bad_bank_file_is_refused_whole(pay: System, client: TestClient) -> None:
     wrong = (CAMT / "invalid" / "dk-no-statement.xml").read_bytes()
     headers = {**auth(Role.INTEGRATION), "Content-Type": "application/xml"}
-    refused = client.post(f"{B}/bank-files", content=wrong, headers=headers)
-    assert refused.status_code == 422
-    assert refused.json()["type"].endswith("bank-file-invalid")
+    refused = upload(client, B, wrong, headers)  # its head is camt: the schema check is the job's
+    assert refused["state"] == "failed" and refused["result"] is None
+    assert refused["error"]["code"] == "bank-file-invalid"
+    assert "not valid against" in refused["error"]["detail"]
+    not_xml = client.post(f"{B}/bank-files", content=b"hello", headers=headers)
+    assert not_xml.status_code == 422
+    assert not_xml.json()["type"].endswith("bank-file-not-xml")
     assert client.post(f"{B}/bank-files", content=b"", headers=headers).status_code == 422
     multipart = client.post(
         f"{B}/bank-files", files={"file": ("a.xml", wrong)}, headers=auth(Role.INTEGRATION)
@@ -191,5 +196,8 @@ def test_a_bad_bank_file_is_refused_with_422(pay: System, client: TestClient) ->
     assert multipart.status_code == 422
     assert client.post(f"{B}/bank-files", content=wrong, headers={**TILL}).status_code == 403
     assert counts(pay)["files"] == 0
+    other = client.get(f"{B}/bank-files/1", headers=TILL)
+    assert other.status_code == 403
+    assert client.get(f"{B}/bank-files/999", headers=STAFF).status_code == 404
     listed = client.get(f"{B}/bank-entries", params={"state": "nonsense"}, headers=STAFF)
     assert listed.status_code == 422

@@ -65,3 +65,19 @@ def import_camt(
     console.print(table)
     for error in result["errors"]:
         console.print(f"[yellow]{error['entry_reference']}[/]: {error['reason']}", highlight=False)
+
+
+@app.command("job", hidden=True)
+def import_job(
+    job_id: Annotated[int, typer.Argument(help="The bank upload job to run.")],
+    database: DatabaseOpt = DEFAULT_DATABASE_URL,
+) -> None:
+    """Run one bank upload job (``serve`` starts this for every uploaded bank file): import the
+    spooled file and record the outcome on the job. A job that is finished or running elsewhere
+    is left alone."""
+    from fbs_debitor.payments.service.uploads import run_job
+
+    system = open_system(database)
+    ran = run_job(system.db, system.clock, job_id)
+    if not ran:
+        err_console.print(f"bank upload job {job_id} is finished or taken; nothing done")

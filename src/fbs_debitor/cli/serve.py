@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from fbs_debitor.cli.options import DatabaseOpt, console, err_console, open_system
 from fbs_debitor.core.errors import DomainError, ValidationError
-from fbs_debitor.settings import DEFAULT_DATABASE_URL
+from fbs_debitor.settings import DEFAULT_DATABASE_URL, Settings
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn holds against slow and greedy clients (docs/configuration.md): h11 with a
+    bound on a request's head, idle keep-alive connections closed, a cap on connections served
+    at once (503 beyond), a bounded graceful shutdown. A slow *body* is cut off by the edge
+    (``web/edge.py``, 408)."""
+    return {
+        "http": "h11",
+        "h11_max_incomplete_event_size": settings.http_max_header_bytes,
+        "timeout_keep_alive": max(1, round(settings.http_keep_alive_seconds)),
+        "limit_concurrency": settings.http_limit_concurrency or None,
+        "timeout_graceful_shutdown": 30,
+    }
+
 
 if TYPE_CHECKING:
     from fbs_debitor.bootstrap import System
@@ -57,7 +72,9 @@ def serve(
             err_console.print(f"[green]demo login:[/] {seed_demo_login(system, provider.issuer)}")
     application = create_app(system, background=worker)
     err_console.print(f"serving on http://{host}:{port} with {system.db.display_url}")
-    uvicorn.run(application, host=host, port=port, log_config=None)
+    uvicorn.run(
+        application, host=host, port=port, log_config=None, **uvicorn_options(system.settings)
+    )
 
 
 def _development_provider(system: System) -> DevelopmentProvider | None:

@@ -4,9 +4,13 @@ Every context declares its tables on :data:`metadata` in its own ``store.py``; A
 them. SQLite is the embedded default, PostgreSQL (psycopg 3) the production database; the same
 Core queries run on both.
 
-On SQLite every transaction starts with ``BEGIN IMMEDIATE``: writers queue up on the database
-lock instead of failing half-way with "database is locked", and SAVEPOINTs work (the pysqlite
-recipe from the SQLAlchemy documentation).
+On SQLite a unit of work (:meth:`Database.begin`) starts with ``BEGIN IMMEDIATE``: writers queue
+up on the database lock instead of failing half-way with "database is locked", and SAVEPOINTs
+work (the pysqlite recipe from the SQLAlchemy documentation). A connection for reads
+(:meth:`Database.connect`) starts with ``BEGIN DEFERRED``: in WAL mode it reads a snapshot and
+never waits for a writer, so one municipality's long import does not stall everybody's reads
+(the API key look-up included). Such a connection must not write: SQLite refuses to turn a read
+snapshot that a writer has overtaken into a write transaction (``SQLITE_BUSY_SNAPSHOT``).
 """
 
 from __future__ import annotations
@@ -96,6 +100,12 @@ def normalize_url(url: str) -> str:
     return url
 
 
+BEGIN_OPTION = "fbs_sqlite_begin"
+"""The execution option that names how a SQLite transaction begins (``IMMEDIATE``, the default,
+or ``DEFERRED`` for the read connections of :meth:`Database.connect`)."""
+_BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED"})
+
+
 def _setup_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -109,7 +119,9 @@ def _setup_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        assert mode in _BEGIN_MODES, mode
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
@@ -161,8 +173,11 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A connection for reads (and for callers that manage their own transactions)."""
+        """A connection for reads. On SQLite its transactions begin DEFERRED, so it never waits
+        for (nor blocks) a writer; write through :meth:`begin` instead (module docstring)."""
         with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.execution_options(**{BEGIN_OPTION: "DEFERRED"})
             yield conn
 
     def create_all(self) -> None:

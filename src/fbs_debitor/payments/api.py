@@ -2,7 +2,8 @@
 
 * ``register_router`` (role ``cash-register``): the till looks up payable invoices and pays them,
   by card (exact) or in cash (rounded to 50 øre; decision 0014), and reads its day's payments;
-* ``bank_router`` (roles ``debtor-staff``, ``integration``): bank files in, bank entries out.
+* ``bank_router`` (roles ``debtor-staff``, ``integration``): bank files in (uploaded, then
+  imported by a background job whose state is polled), bank entries out.
 
 Amounts in requests: ``amount`` as text in kroner ("12,50") or ``amount_ore`` as an integer, at
 most one of them. Amounts in responses: ``<name>_ore`` (int) and ``<name>`` (Danish display text).
@@ -11,20 +12,21 @@ Authentication and the municipality check happen where the routers are mounted.
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
+from fbs_debitor.core.db import RowId
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.core.http import request_system
 from fbs_debitor.core.money import Money
 from fbs_debitor.payments.model import Tender, cash_rounded, clean_text
-from fbs_debitor.payments.service import bank, invoices, register
+from fbs_debitor.payments.service import bank, invoices, register, uploads
 
 register_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["cash register"])
 bank_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["bank"])
@@ -174,15 +176,18 @@ def get_register_day(
 # -- bank files ----------------------------------------------------------------------------------
 
 
-@bank_router.post("/bank-files")
+@bank_router.post("/bank-files", status_code=202)
 async def post_bank_file(
     kommunekode: str,
     request: Request,
     dry_run: Annotated[bool, Query(description="Check and match only; change nothing")] = False,
     filename: Annotated[str | None, Query(max_length=255)] = None,
-) -> dict[str, Any]:
-    """Import a camt.054 / camt.053 file sent as the raw request body (``application/xml``).
-    Answers the import summary; a file that is not valid is refused whole (422)."""
+) -> JSONResponse:
+    """Upload a camt.054 / camt.053 file as the raw request body (``application/xml``) to be
+    imported by a background job. The body is written to disk as it arrives; a file whose head is
+    not a supported camt message (or has a DOCTYPE) is refused at once (422). Answers 202 with the
+    job and its address (``Location``), to poll with ``GET /bank-files/{job_id}`` until its state
+    is ``done`` (the import summary) or ``failed`` (why the file was refused: nothing imported)."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/"):
         raise ValidationError(
@@ -191,8 +196,10 @@ async def post_bank_file(
             code="raw-body-required",
         )
     system = request_system(request)
-    with tempfile.TemporaryDirectory(prefix="fbsd-camt-") as folder:
-        path = Path(folder) / "upload.xml"
+    name = clean_text(filename, "filename", 255) if filename else "upload.xml"
+    bank.check_kommunekode(kommunekode)
+    path = uploads.new_spool_path(system.settings)
+    try:
         size = 0
         with path.open("wb") as spool:
             async for block in request.stream():
@@ -200,16 +207,38 @@ async def post_bank_file(
                 spool.write(block)
         if size == 0:
             raise ValidationError("the request body is empty: send the bank file", code="empty")
-        summary = await run_in_threadpool(
-            bank.import_bank_file,
+        await run_in_threadpool(uploads.check_head, path)
+        job_id = await run_in_threadpool(
+            uploads.queue_job,
             system.db,
             system.clock,
             kommunekode,
             path,
-            filename=clean_text(filename, "filename", 255) if filename else "upload.xml",
+            filename=name,
             dry_run=dry_run,
         )
-    return summary.to_json()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    view = await run_in_threadpool(uploads.job_view, system.db, kommunekode, job_id)
+    location = f"/api/v1/{kommunekode}/bank-files/{job_id}"
+    return JSONResponse(
+        view,
+        status_code=202,
+        headers={"Location": location, "Retry-After": "1"},
+        background=BackgroundTask(
+            uploads.start_job, system.db, system.clock, system.settings, job_id
+        ),
+    )
+
+
+@bank_router.get("/bank-files/{job_id}")
+def get_bank_file_job(kommunekode: str, job_id: RowId, request: Request) -> dict[str, Any]:
+    """An uploaded bank file's import job: ``state`` queued, importing (``payments_read`` so
+    far), done (``result``: the import summary) or failed (``error``: ``code`` and ``detail``;
+    nothing was imported)."""
+    system = request_system(request)
+    return uploads.job_view(system.db, kommunekode, job_id)
 
 
 @bank_router.get("/bank-entries")

@@ -5,20 +5,26 @@
 * ``coverage.InvoiceUpdated.v1``: the copy's amount due and status follow debtor's;
 * ``payment.PaymentAllocated.v1``: debtor's outcome on our bank entry or register payment.
 
+and one scheduled job (:func:`jobs`): bank upload jobs nobody runs.
+
 A handler that raises (a database error, an update that overtook its invoice) is retried by the
 worker.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import Connection
 
 from fbs_debitor.contracts.coverage import InvoiceIssued, InvoiceUpdated
 from fbs_debitor.contracts.payment import PaymentAllocated
 from fbs_debitor.core.clock import Clock
+from fbs_debitor.core.db import Database
 from fbs_debitor.messaging.envelope import Envelope
 from fbs_debitor.messaging.router import Router
-from fbs_debitor.payments.service import invoices
+from fbs_debitor.payments.service import invoices, uploads
+from fbs_debitor.settings import Settings
 
 CONSUMER = invoices.CONSUMER
 
@@ -49,3 +55,17 @@ def register(router: Router, clock: Clock) -> None:
 
     router.subscribe(InvoiceUpdated.MESSAGE_TYPE, CONSUMER, on_updated, batch=on_updated_run)
     router.subscribe(PaymentAllocated.MESSAGE_TYPE, CONSUMER, on_allocated, batch=on_allocated_run)
+
+
+UPLOAD_SWEEP_S = 30.0
+"""How often a serving process looks for bank upload jobs of its own that nobody runs."""
+
+
+def jobs(
+    db: Database, clock: Clock, settings: Settings | None = None
+) -> list[tuple[str, float, Callable[[], object]]]:
+    """The payments' scheduled job: bank uploads left queued (the process that took the upload
+    stopped before it ran the job) or left importing by a process that died
+    (:mod:`~fbs_debitor.payments.service.uploads`)."""
+    settings = settings or Settings()
+    return [("bank-uploads", UPLOAD_SWEEP_S, lambda: uploads.run_waiting(db, clock, settings))]

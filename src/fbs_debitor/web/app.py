@@ -13,11 +13,12 @@ from sqlalchemy import text
 from fbs_debitor import __version__
 from fbs_debitor.bootstrap import System
 from fbs_debitor.tenants.model import Role
-from fbs_debitor.web import problems
+from fbs_debitor.web import docs, problems
 from fbs_debitor.web.audit import AuditMiddleware
 from fbs_debitor.web.auth.routes import install as install_login
 from fbs_debitor.web.deps import require
-from fbs_debitor.web.limits import BodyLimitMiddleware
+from fbs_debitor.web.edge import EdgeApp, install_edge
+from fbs_debitor.web.limits import PathCheckMiddleware
 
 MOUNTS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     # (module, APIRouter attribute, roles that may read (GET), roles that may change (POST, PUT))
@@ -63,18 +64,22 @@ def create_app(system: System, *, background: bool = False) -> FastAPI:
             if background:
                 system.stop_background()
 
-    app = FastAPI(
+    app = EdgeApp(
         title="fbs-debitor",
         version=__version__,
         description="Library fees from FBS to the municipal debtor system, payments and coverage "
         "back, hand-over to PSRM.",
         lifespan=lifespan,
+        docs_url=None,  # served by web/docs.py from our own host
+        redoc_url=None,
     )
     app.state.system = system
     problems.install(app)
-    app.add_middleware(BodyLimitMiddleware)  # 413 for a body above its size limit
     app.add_middleware(AuditMiddleware)
     install_login(app)  # people: OpenID Connect login, sessions, CSRF (docs/security.md)
+    install_edge(app, system.settings)  # size, key and deadline before a body is read
+    app.add_middleware(PathCheckMiddleware)  # 422 for a control character in a path or query
+    docs.install(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -17,7 +17,7 @@ with a :class:`~fbs_debitor.core.errors.ValidationError` that says why and where
 The schemas are vendored in ``fbs_debitor/payments/xsd`` (MIT, from genkgo/camt); the
 environment variable ``FBS_DEBITOR_CAMT_XSD_DIR`` points at another folder with files named
 ``<definition>.xsd`` (a bank's own copies, say). External entities and network access are off
-when reading bank files.
+when reading bank files, and a file with a DOCTYPE declaration is refused whole.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ def document_type(path: Path) -> str:
     """The message definition of the file (``camt.054.001.02``), read from its root element."""
     try:
         for _event, element in _iterparse(path, events=("start",)):
+            _refuse_doctype(path, element)
             namespace = etree.QName(element).namespace or ""
             break
         else:  # pragma: no cover - lxml raises on an empty document
@@ -106,6 +107,20 @@ def document_type(path: Path) -> str:
             "unsupported-bank-file",
         )
     return document
+
+
+def _refuse_doctype(path: Path, root: Any) -> None:
+    """A bank file has no business with a DOCTYPE: its entities would be left unexpanded and the
+    text around them cut short without a word, so a file that declares one is refused whole
+    (the DOCTYPE comes before the root element, so this is known at the first element)."""
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None or info.externalDTD is not None:
+        raise _refuse(
+            path,
+            "the file has a DOCTYPE declaration (a DTD or entities); camt files have none, "
+            "and the file is not read",
+            "bank-file-doctype",
+        )
 
 
 def validate(path: Path, document: str | None = None) -> tuple[str, int]:

@@ -131,8 +131,10 @@ def _units(db: Database, dry_run: bool) -> Iterator[Unit]:
     if not dry_run:
         yield db.begin
         return
-    with db.connect() as conn:
-        outer = conn.begin()
+    # a write transaction (IMMEDIATE on SQLite: a read connection may not write) whose work is
+    # all inside a savepoint that is rolled back, so the commit at the end commits nothing
+    with db.begin() as conn:
+        savepoint = conn.begin_nested()
 
         @contextmanager
         def same() -> Iterator[Connection]:
@@ -141,7 +143,7 @@ def _units(db: Database, dry_run: bool) -> Iterator[Unit]:
         try:
             yield same
         finally:
-            outer.rollback()
+            savepoint.rollback()
 
 
 def check_kommunekode(municipality: str) -> str:
@@ -161,11 +163,13 @@ def import_bank_file(
     filename: str | None = None,
     dry_run: bool = False,
     chunk_size: int = 1000,
+    progress: Callable[[ImportSummary], None] | None = None,
 ) -> ImportSummary:
     """Validate and import one camt.054 / camt.053 file for ``municipality`` (module docstring).
 
     Raises ValidationError when the file is refused (nothing stored), ConflictError when the
-    same file is being imported right now by someone else.
+    same file is being imported right now by someone else. ``progress`` is called with the
+    summary so far after every chunk (the upload job's heartbeat).
     """
     started = time.perf_counter()
     check_kommunekode(municipality)
@@ -181,6 +185,8 @@ def import_bank_file(
         for chunk in read_ahead(_chunks(path, document, summary, chunk_size)):
             with unit() as conn:
                 importer.chunk(conn, chunk)
+            if progress is not None:
+                progress(summary)
         summary.elapsed_s = time.perf_counter() - started
         if not summary.already_imported and summary.file_id is not None:
             with unit() as conn:

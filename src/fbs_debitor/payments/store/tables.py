@@ -8,7 +8,9 @@
 * ``payments_bank_entry``: one row per payment found in a bank file, unique by its bank key,
   with its state and, once debtor has answered, the allocation;
 * ``payments_register_payment``: payments at a cash register, unique by receipt number, with
-  the tender and, for cash, what was taken and the rounding line.
+  the tender and, for cash, what was taken and the rounding line;
+* ``payments_bank_upload``: one row per bank file uploaded over HTTP: the background job that
+  imports it (queued -> importing -> done | failed), its progress and its result.
 """
 
 from __future__ import annotations
@@ -139,8 +141,36 @@ register_payments = Table(
 )
 
 
+bank_uploads = Table(
+    "payments_bank_upload",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("municipality", String(3), nullable=False),
+    # queued -> importing -> done | failed
+    Column("state", String(10), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+    Column("size_bytes", BigInteger, nullable=False),
+    # where the body was spooled, on the disk of the API process named by ``node``
+    Column("spool_path", Text, nullable=False),
+    Column("node", String(255), nullable=False),
+    # progress while importing: payments read so far
+    Column("payments", BigInteger, nullable=False, default=0, server_default="0"),
+    # the import summary (JSON) once done; the refusal's code and sentence once failed
+    Column("summary", Text, nullable=True),
+    Column("error_code", String(60), nullable=True),
+    Column("error_detail", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    # the job's heartbeat: a job importing whose heartbeat stopped is taken up again
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+
 # -- indexes beyond the primary and unique keys ------------------------------------------------
 
 Index("ix_payments_payable_debtor", payables.c.municipality, payables.c.debtor_id_masked)
 Index("ix_payments_bank_entry_state", bank_entries.c.municipality, bank_entries.c.state)
 Index("ix_payments_bank_entry_reference", bank_entries.c.municipality, bank_entries.c.reference)
+Index("ix_payments_bank_upload_state", bank_uploads.c.state, bank_uploads.c.node)
