@@ -40,8 +40,9 @@ from bench.common import parser, percentile, run
 from fbs_debitor.bootstrap import build_system
 from fbs_debitor.core.db import Database
 from fbs_debitor.payments.adapters.camt_writer import BankCredit, write_camt054
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 
 UPLOADER, OTHER = "101", "147"
 UPLOADER_KEY, OTHER_KEY = "bench-101-staff", "bench-147-staff"
@@ -71,7 +72,7 @@ def _set_up(db: Database) -> None:
                 agency_id=agency,
                 creditor_number=creditor,
             )
-            tenants.create_api_key(conn, system.clock, kode, Role.DEBTOR_STAFF, "bench", key)
+            tenant_keys.create_api_key(conn, system.clock, kode, Role.DEBTOR_STAFF, "bench", key)
     system.drain()
 
 

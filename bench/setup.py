@@ -8,7 +8,7 @@ from datetime import date
 from fbs_debitor.bootstrap import System
 from fbs_debitor.contracts.registration import ClaimKind
 from fbs_debitor.library.service import accounts
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 
 KOMMUNE = "101"
 

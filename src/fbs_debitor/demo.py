@@ -10,8 +10,10 @@ from sqlalchemy import Connection
 from fbs_debitor.bootstrap import System, build_system
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.errors import ConflictError
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import DebtorVendor, Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
+from fbs_debitor.tenants.service import people as tenant_people
 
 DEMO_KOMMUNEKODE = "101"
 DEMO_AGENCY = "710100"
@@ -21,7 +23,7 @@ DEMO_CREDITOR = "89123456"
 def demo_key(role: Role) -> str:
     """Well-known keys of the demo municipality: valid only in a municipality made as a demo,
     never under ``FBS_DEBITOR_ENV=production``."""
-    return tenants.demo_key_text(DEMO_KOMMUNEKODE, role)
+    return tenant_keys.demo_key_text(DEMO_KOMMUNEKODE, role)
 
 
 class NotADemoDatabase(ConflictError):
@@ -33,7 +35,7 @@ def refuse_real_database(conn: Connection) -> None:
     real = [
         m.kommunekode
         for m in tenants.list_municipalities(conn)
-        if not tenants.is_demo(conn, m.kommunekode)
+        if not tenant_keys.is_demo(conn, m.kommunekode)
     ]
     if real:
         raise NotADemoDatabase(
@@ -62,11 +64,11 @@ def seed_demo(system: System) -> str:
                 debtor_vendor=DebtorVendor.BUILT_IN,
                 cutoff_date=cutoff if cutoff <= system.clock.today() else date(2026, 1, 1),
             )
-            tenants.mark_demo(conn, DEMO_KOMMUNEKODE)
-        have = {k.key_id for k in tenants.list_api_keys(conn, DEMO_KOMMUNEKODE)}
+            tenant_keys.mark_demo(conn, DEMO_KOMMUNEKODE)
+        have = {k.key_id for k in tenant_keys.list_api_keys(conn, DEMO_KOMMUNEKODE)}
         for role in Role:
-            if tenants.key_id_of(demo_key(role)) not in have:
-                tenants.create_api_key(
+            if tenant_keys.key_id_of(demo_key(role)) not in have:
+                tenant_keys.create_api_key(
                     conn, system.clock, DEMO_KOMMUNEKODE, role, f"demo {role.value}", demo_key(role)
                 )
     return (
@@ -92,7 +94,7 @@ def seed_demo_with_history(system: System, *, patrons: int = 150, days: int = 12
             sim_system, Scenario(municipality=DEMO_KOMMUNEKODE, patrons=patrons, days=days)
         ).run()
         with system.db.begin() as conn:
-            tenants.mark_demo(conn, DEMO_KOMMUNEKODE)
+            tenant_keys.mark_demo(conn, DEMO_KOMMUNEKODE)
     return seed_demo(system)
 
 
@@ -104,7 +106,7 @@ def seed_demo_login(system: System, issuer: str) -> str:
     from fbs_debitor.web.auth import devidp
 
     with system.db.begin() as conn:
-        tenants.set_staff_identity_provider(
+        tenant_people.set_staff_identity_provider(
             conn,
             system.clock,
             DEMO_KOMMUNEKODE,
@@ -117,7 +119,7 @@ def seed_demo_login(system: System, issuer: str) -> str:
             production=system.settings.env == "production",
         )
         for group, role in devidp.DEMO_GROUPS.items():
-            tenants.map_group(conn, system.clock, DEMO_KOMMUNEKODE, group, role)
+            tenant_people.map_group(conn, system.clock, DEMO_KOMMUNEKODE, group, role)
     if not system.settings.citizen_issuer:
         system.settings = system.settings.model_copy(
             update={

@@ -20,8 +20,8 @@ from fbs_debitor.demo import demo_key, seed_demo
 from fbs_debitor.library.model import NewFee
 from fbs_debitor.library.service import accounts
 from fbs_debitor.schema import metadata
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
 
 API = "/api/v1/101"

@@ -242,7 +242,7 @@ def test_the_cli_prints_a_token_that_works(lib: System, clock: SettableClock) ->
         (
             [*base[:3], "999", "--patron", str(a.id), "--database", lib.db.url],
             env,
-            "does not know municipality 999",
+            "no municipality '999': nothing was done",
         ),
         ([*base, "--patron", str(a.id)], env | {"FBS_DEBITOR_ENV": "production"}, "production"),
         (

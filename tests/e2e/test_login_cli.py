@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import build_system
 from fbs_debitor.cli.main import app
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import people as tenant_people
 
 runner = CliRunner()
 
@@ -49,14 +49,14 @@ def test_staff_login_is_set_up_from_the_command_line(tmp_path: Path) -> None:
 
     system = build_system(db)
     with system.db.connect() as conn:
-        idp = tenants.find_staff_identity_provider(conn, "461")
+        idp = tenant_people.find_staff_identity_provider(conn, "461")
         assert idp is not None
         assert (idp.issuer, idp.client_secret, idp.groups_claim) == (
             "https://login.odense.dk",
             "very-secret",
             "roles",
         )
-        assert tenants.list_group_roles(conn, "461") == {"Debitorteam": Role.DEBTOR_STAFF}
+        assert tenant_people.list_group_roles(conn, "461") == {"Debitorteam": Role.DEBTOR_STAFF}
     system.db.dispose()
 
 

@@ -23,8 +23,9 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.demo import seed_demo
 from fbs_debitor.library.model import NewFee
 from fbs_debitor.library.service import accounts
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
 
 FIXED = {"kommunekode": "101", "agencyid": "710100"}
@@ -67,7 +68,7 @@ def fuzz_system(database: Database) -> System:
                 conn, system.clock, "101", kind, debtor_classification="X", psrm_claim_type="Y"
             )
         for role in Role:
-            tenants.create_api_key(
+            tenant_keys.create_api_key(
                 conn, system.clock, "101", role, f"fuzz {role.value}", fuzz_key(role)
             )
     system.drain()

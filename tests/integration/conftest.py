@@ -12,8 +12,9 @@ from fastapi.testclient import TestClient
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.db import Database
 from fbs_debitor.debtor import guard
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
 from tests.integration.debtor_billing_support import (
     CREDITOR,
@@ -70,8 +71,8 @@ def staff(desk: Desk) -> TestClient:
     ``LIBRARY_KEY`` a library key (not admitted to the debtor's staff routes)."""
     system = desk.system
     with system.db.begin() as conn:
-        tenants.create_api_key(conn, system.clock, K, Role.DEBTOR_STAFF, "staff", STAFF_KEY)
-        tenants.create_api_key(conn, system.clock, K, Role.LIBRARY, "library", LIBRARY_KEY)
+        tenant_keys.create_api_key(conn, system.clock, K, Role.DEBTOR_STAFF, "staff", STAFF_KEY)
+        tenant_keys.create_api_key(conn, system.clock, K, Role.LIBRARY, "library", LIBRARY_KEY)
     return TestClient(create_app(system), raise_server_exceptions=False)
 
 

@@ -21,7 +21,7 @@ from fbs_debitor.library.service import accounts
 from fbs_debitor.library.store import tables
 from fbs_debitor.messaging.router import Router
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 
 K = "101"
 AGENCY = "710100"

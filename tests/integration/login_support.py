@@ -12,8 +12,9 @@ from httpx import Response
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.demo import seed_demo_login
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import municipalities as tenants
+from fbs_debitor.tenants.service import people as tenant_people
 from fbs_debitor.web.app import create_app
 from tests.integration.municipality_support import set_up_kobenhavn
 
@@ -36,7 +37,7 @@ def set_up_login(system: System, issuer: str) -> TestClient:
             agency_id="746100",
             creditor_number="81111111",
         )
-        tenants.set_staff_identity_provider(
+        tenant_people.set_staff_identity_provider(
             conn,
             system.clock,
             ODENSE,
@@ -45,7 +46,7 @@ def set_up_login(system: System, issuer: str) -> TestClient:
             client_secret="odense-secret",
             development=True,
         )
-        tenants.map_group(conn, system.clock, ODENSE, ODENSE_GROUP, Role.DEBTOR_STAFF)
+        tenant_people.map_group(conn, system.clock, ODENSE, ODENSE_GROUP, Role.DEBTOR_STAFF)
     seed_demo_login(system, issuer)
     system.drain()
     return TestClient(create_app(system), follow_redirects=False)

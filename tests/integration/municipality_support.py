@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 
 K = "101"
 

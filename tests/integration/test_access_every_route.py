@@ -20,8 +20,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
 from fbs_debitor.web.auth import sessions
 from tests.integration.login_support import session_cookie
@@ -153,14 +154,14 @@ def keys(system: System) -> dict[str, str]:
         )
         for role in Role:
             for k in ("101", "461"):
-                out[f"{k}:{role.value}"] = tenants.create_api_key(
+                out[f"{k}:{role.value}"] = tenant_keys.create_api_key(
                     conn, system.clock, k, role, f"{k} {role.value}"
                 )
-        revoked = tenants.create_api_key(conn, system.clock, "101", Role.ADMIN, "revoked")
-        tenants.revoke_api_key(
-            conn, system.clock, "101", tenants.key_id_of(revoked), by="test", reason="left"
+        revoked = tenant_keys.create_api_key(conn, system.clock, "101", Role.ADMIN, "revoked")
+        tenant_keys.revoke_api_key(
+            conn, system.clock, "101", tenant_keys.key_id_of(revoked), by="test", reason="left"
         )
-        expiring = tenants.create_api_key(
+        expiring = tenant_keys.create_api_key(
             conn,
             system.clock,
             "101",

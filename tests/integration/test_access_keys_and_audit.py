@@ -16,8 +16,8 @@ from fbs_debitor.demo import NotADemoDatabase, demo_key, seed_demo
 from fbs_debitor.messaging.outbox import publish
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.settings import Settings
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
 from fbs_debitor.tenants.store.tables import api_keys
 from fbs_debitor.web.app import create_app
 from tests.integration.municipality_support import set_up_kobenhavn
@@ -35,7 +35,8 @@ def keys(system: System) -> dict[Role, str]:
     set_up_kobenhavn(system)
     with system.db.begin() as conn:
         return {
-            r: tenants.create_api_key(conn, system.clock, "101", r, f"test {r.value}") for r in Role
+            r: tenant_keys.create_api_key(conn, system.clock, "101", r, f"test {r.value}")
+            for r in Role
         }
 
 
@@ -86,11 +87,11 @@ def test_a_key_expires_is_revoked_and_rotated_with_a_grace(
 def test_a_key_without_expiry_gets_a_year_and_a_past_expiry_is_refused(system: System) -> None:
     set_up_kobenhavn(system)
     with system.db.begin() as conn:
-        key = tenants.create_api_key(conn, system.clock, "101", Role.LIBRARY, "x")
-        record = tenants.get_api_key(conn, "101", tenants.key_id_of(key))
+        key = tenant_keys.create_api_key(conn, system.clock, "101", Role.LIBRARY, "x")
+        record = tenant_keys.get_api_key(conn, "101", tenant_keys.key_id_of(key))
         assert record.expires_at == system.clock.now() + timedelta(days=365)
         with pytest.raises(Exception, match="future"):
-            tenants.create_api_key(
+            tenant_keys.create_api_key(
                 conn, system.clock, "101", Role.LIBRARY, "y", expires_at=system.clock.now()
             )
 
@@ -103,7 +104,7 @@ def test_demo_keys_live_only_in_a_demo_database(system: System) -> None:
     # the demo's keys are refused in production
     production = build_system(db=system.db, clock=system.clock, settings=Settings(env="production"))
     with production.db.connect() as conn, pytest.raises(UnauthenticatedError):
-        tenants.authenticate(conn, production.clock, demo_key(Role.ADMIN), production=True)
+        tenant_keys.authenticate(conn, production.clock, demo_key(Role.ADMIN), production=True)
     with pytest.raises(NotADemoDatabase):
         seed_demo(production)
 
@@ -115,18 +116,18 @@ def test_the_demo_refuses_a_database_with_a_real_municipality(system: System) ->
     with system.db.begin() as conn:
         # a key with the well-known text cannot be made for a real municipality ...
         with pytest.raises(Exception, match="demo keys exist only"):
-            tenants.create_api_key(
+            tenant_keys.create_api_key(
                 conn, system.clock, "101", Role.ADMIN, "sneaky", demo_key(Role.ADMIN)
             )
         # ... and one left by an older version is refused (the upgrade marked it as a demo key)
-        tenants.create_api_key(conn, system.clock, "101", Role.ADMIN, "old", "old-demo-key")
+        tenant_keys.create_api_key(conn, system.clock, "101", Role.ADMIN, "old", "old-demo-key")
         conn.execute(
             update(api_keys)
-            .where(api_keys.c.key_id == tenants.key_id_of("old-demo-key"))
+            .where(api_keys.c.key_id == tenant_keys.key_id_of("old-demo-key"))
             .values(demo=True)
         )
     with system.db.connect() as conn, pytest.raises(UnauthenticatedError, match="demo"):
-        tenants.authenticate(conn, system.clock, "old-demo-key")
+        tenant_keys.authenticate(conn, system.clock, "old-demo-key")
 
 
 def test_staff_actions_and_full_cpr_reads_are_audited_append_only(

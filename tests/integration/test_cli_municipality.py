@@ -26,6 +26,26 @@ UNKNOWN_MUNICIPALITY_CALLS: dict[str, list[str]] = {
     "dunning invoice": ["dunning", "invoice", "--date", "2026-04-01", "--municipality", "999"],
     "library move-old": ["library", "move-old", "--municipality", "999", "--date", "2026-03-01"],
     "key create": ["key", "create", "--municipality", "999", "--role", "library"],
+    "key list": ["key", "list", "--municipality", "999"],
+    "key revoke": ["key", "revoke", "0123456789ab", "--municipality", "999", "--reason", "x"],
+    "key rotate": ["key", "rotate", "0123456789ab", "--municipality", "999"],
+    "audit list": ["audit", "list", "--municipality", "999"],
+    "municipality idp set": [
+        "municipality",
+        "idp",
+        "set",
+        "999",
+        "--issuer",
+        "https://idp.example",
+        "--client-id",
+        "x",
+        "--client-secret",
+        "y",
+    ],
+    "municipality idp show": ["municipality", "idp", "show", "999"],
+    "municipality map-group": ["municipality", "map-group", "999", "staff", "library"],
+    "municipality unmap-group": ["municipality", "unmap-group", "999", "staff"],
+    "patron token": ["patron", "token", "--municipality", "999", "--patron", "1"],
 }
 CREATES_IT = {"municipality create"}
 """Commands whose kommunekode names the municipality they make: it need not exist."""

@@ -20,8 +20,9 @@ from fbs_debitor.contracts.registration import (
 from fbs_debitor.contracts.xml import to_xml
 from fbs_debitor.debtor import views
 from fbs_debitor.demo import demo_key, seed_demo
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
 from tests.factories import claim_registered
 
@@ -244,7 +245,7 @@ def test_the_caller_must_belong_to_the_message_municipality(
             agency_id="746100",
             creditor_number="81111111",
         )
-        odense = tenants.create_api_key(conn, system.clock, "461", Role.INTEGRATION, "t")
+        odense = tenant_keys.create_api_key(conn, system.clock, "461", Role.INTEGRATION, "t")
     r = client.post(
         URL,
         json={

@@ -30,8 +30,8 @@ from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.payments.adapters.camt_writer import BankCredit, write_camt054
 from fbs_debitor.payments.service.bank import import_bank_file
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
 from fbs_debitor.web.app import create_app
 from tests.factories import claim_registered
 from tests.integration.leg34_support import assert_reconciled, reverse
@@ -406,7 +406,7 @@ def test_credit_payments_never_count_as_credit(live: System, tmp_path: Path) -> 
 def client(live: System) -> TestClient:
     with live.db.begin() as conn:
         for role in (Role.DEBTOR_STAFF, Role.OPS):
-            tenants.create_api_key(conn, live.clock, K, role, role.value, f"key-{role.value}")
+            tenant_keys.create_api_key(conn, live.clock, K, role, role.value, f"key-{role.value}")
     return TestClient(create_app(live), raise_server_exceptions=False)
 
 

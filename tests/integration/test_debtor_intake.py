@@ -31,7 +31,7 @@ from fbs_debitor.debtor import views
 from fbs_debitor.debtor.service import municipalities
 from fbs_debitor.debtor.store.tables import accounts, claims, events, postings, rejections
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 from tests.factories import claim_registered, debtor_ref
 
 CPR = "0101801234"

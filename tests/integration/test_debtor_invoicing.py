@@ -24,7 +24,7 @@ from fbs_debitor.debtor.service import intake
 from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
 from fbs_debitor.debtor.store.tables import accounts, invoices, letters
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 from tests.factories import claim_registered
 from tests.integration.debtor_billing_support import (
     CPR,

@@ -25,7 +25,7 @@ from fbs_debitor.debtor.service.dunning import DunningResult, run_write_offs
 from fbs_debitor.debtor.store.tables import claims, letters, write_offs
 from fbs_debitor.library.model import FeeStatus, NewFee
 from fbs_debitor.library.service import accounts as library_accounts
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 from tests.factories import claim_registered, debtor_ref
 from tests.integration.debtor_billing_support import CPR, OTHER_CPR, Desk, K
 from tests.integration.leg34_support import assert_reconciled, fee_open, reverse

@@ -10,8 +10,8 @@ from fbs_debitor.contracts.payment import PaymentReceived
 from fbs_debitor.contracts.sending import send
 from fbs_debitor.core.money import Money
 from fbs_debitor.library.model import FeeStatus
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
 from fbs_debitor.web.app import create_app
 from tests.integration.leg34_support import (
     CPR,
@@ -31,7 +31,7 @@ from tests.integration.unmatched_support import (
 def client(live: System) -> TestClient:
     with live.db.begin() as conn:
         for role in (Role.DEBTOR_STAFF, Role.OPS, Role.LIBRARY):
-            tenants.create_api_key(conn, live.clock, K, role, role.value, f"key-{role.value}")
+            tenant_keys.create_api_key(conn, live.clock, K, role, role.value, f"key-{role.value}")
     return TestClient(create_app(live), raise_server_exceptions=False)
 
 

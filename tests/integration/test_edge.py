@@ -23,8 +23,9 @@ from fbs_debitor.demo import demo_key, seed_demo
 from fbs_debitor.payments.service.bank import import_bank_file
 from fbs_debitor.payments.store.tables import bank_uploads
 from fbs_debitor.settings import Settings
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web import deps
 from fbs_debitor.web.app import create_app
 from tests.integration.payments_support import (
@@ -128,7 +129,7 @@ def test_the_key_is_looked_up_once_per_request(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
-    real = deps.tenants.authenticate
+    real = deps.tenant_keys.authenticate
 
     def counting(conn: Any, clock: Any, token: str, **options: Any) -> Any:
         calls.append(token)
@@ -373,7 +374,7 @@ def test_an_upload_is_a_job_that_only_its_municipality_sees(
             agency_id="714700",
             creditor_number="89123457",
         )
-        tenants.create_api_key(
+        tenant_keys.create_api_key(
             conn, edge_system.clock, "147", Role.DEBTOR_STAFF, "staff", "key-147-staff"
         )
     other = client.get(

@@ -16,7 +16,7 @@ from fbs_debitor.library.model import DebtorState, NewFee
 from fbs_debitor.library.service import accounts
 from fbs_debitor.messaging.store import outbox
 from fbs_debitor.reconcile import reconcile
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 from tests.integration.municipality_support import K, set_up_kobenhavn
 
 

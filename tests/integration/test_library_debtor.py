@@ -15,7 +15,7 @@ from fbs_debitor.core.money import Money
 from fbs_debitor.library.model import DebtorState, EventKind, FeeStatus
 from fbs_debitor.library.service import accounts, payment
 from fbs_debitor.library.store import setup_copy
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 from tests.integration.library_support import (
     CPR,
     CUTOFF,

@@ -15,8 +15,10 @@ from pydantic import ValidationError as SettingsError
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.errors import ValidationError
 from fbs_debitor.settings import Settings
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
+from fbs_debitor.tenants.service import people as tenant_people
 from fbs_debitor.web.app import create_app
 from fbs_debitor.web.auth import devidp, sessions
 from fbs_debitor.web.auth.oidc import OidcClient
@@ -96,14 +98,16 @@ def test_staff_person_logs_in_and_sees_only_their_municipality(web: TestClient) 
 def test_a_person_of_461_logs_in_to_461_only(web: TestClient, system: System) -> None:
     # the provider's user of Odense: put into the provider's group of Odense
     with system.db.begin() as conn:
-        tenants.map_group(conn, system.clock, ODENSE, "fbs-debitor-debitor", Role.DEBTOR_STAFF)
+        tenant_people.map_group(
+            conn, system.clock, ODENSE, "fbs-debitor-debitor", Role.DEBTOR_STAFF
+        )
     r = log_in(web, "sara@101", path=f"/login/staff/{ODENSE}")
     assert r.status_code == 303
     assert web.get("/me").json()["municipality"] == ODENSE
     assert web.get(f"/api/v1/{ODENSE}/debtor-rules").status_code == 200
     assert web.get("/api/v1/101/debtor-rules").status_code == 403
     with system.db.connect() as conn:
-        assert tenants.list_group_roles(conn, ODENSE)[ODENSE_GROUP] is Role.DEBTOR_STAFF
+        assert tenant_people.list_group_roles(conn, ODENSE)[ODENSE_GROUP] is Role.DEBTOR_STAFF
 
 
 def test_a_changing_call_with_a_session_needs_the_csrf_token(web: TestClient) -> None:
@@ -121,7 +125,7 @@ def test_a_changing_call_with_a_session_needs_the_csrf_token(web: TestClient) ->
 
 def test_an_api_key_needs_no_csrf_token_even_beside_a_session(web: TestClient) -> None:
     with web.app.state.system.db.begin() as conn:  # type: ignore[attr-defined]
-        key = tenants.create_api_key(
+        key = tenant_keys.create_api_key(
             conn,
             web.app.state.system.clock,
             "101",
@@ -304,7 +308,7 @@ def test_production_refuses_the_development_provider(
     with pytest.raises(devidp.DevelopmentProviderRefused):
         devidp.start(Settings(env="production"), port=0)
     with system.db.begin() as conn, pytest.raises(ValidationError) as refused:
-        tenants.set_staff_identity_provider(
+        tenant_people.set_staff_identity_provider(
             conn,
             system.clock,
             "101",
@@ -355,17 +359,17 @@ def test_group_mapping_validates_and_orders_roles(system: System) -> None:
     set_up_kobenhavn_only(system)
     with system.db.begin() as conn:
         with pytest.raises(ValidationError, match="unknown role"):
-            tenants.map_group(conn, system.clock, "101", "g", "superuser")
-        tenants.map_group(conn, system.clock, "101", "staff", "debtor-staff")
-        tenants.map_group(conn, system.clock, "101", "admins", Role.ADMIN)
-        assert tenants.role_for_groups(conn, "101", ["staff"]) is Role.DEBTOR_STAFF
-        assert tenants.role_for_groups(conn, "101", ["staff", "admins"]) is Role.ADMIN
-        assert tenants.role_for_groups(conn, "101", ["others"]) is None
-        assert tenants.unmap_group(conn, "101", "admins") is True
-        assert tenants.unmap_group(conn, "101", "admins") is False
-        assert tenants.role_for_groups(conn, "101", ["staff", "admins"]) is Role.DEBTOR_STAFF
+            tenant_people.map_group(conn, system.clock, "101", "g", "superuser")
+        tenant_people.map_group(conn, system.clock, "101", "staff", "debtor-staff")
+        tenant_people.map_group(conn, system.clock, "101", "admins", Role.ADMIN)
+        assert tenant_people.role_for_groups(conn, "101", ["staff"]) is Role.DEBTOR_STAFF
+        assert tenant_people.role_for_groups(conn, "101", ["staff", "admins"]) is Role.ADMIN
+        assert tenant_people.role_for_groups(conn, "101", ["others"]) is None
+        assert tenant_people.unmap_group(conn, "101", "admins") is True
+        assert tenant_people.unmap_group(conn, "101", "admins") is False
+        assert tenant_people.role_for_groups(conn, "101", ["staff", "admins"]) is Role.DEBTOR_STAFF
         with pytest.raises(ValidationError, match="openid"):
-            tenants.set_staff_identity_provider(
+            tenant_people.set_staff_identity_provider(
                 conn,
                 system.clock,
                 "101",
@@ -375,7 +379,7 @@ def test_group_mapping_validates_and_orders_roles(system: System) -> None:
                 scopes="profile",
             )
         with pytest.raises(ValidationError, match="URL"):
-            tenants.set_staff_identity_provider(
+            tenant_people.set_staff_identity_provider(
                 conn, system.clock, "101", issuer="idp.example.dk", client_id="c", client_secret="s"
             )
 

@@ -107,7 +107,7 @@ def test_the_old_demo_keys_are_marked_and_only_the_demo_municipality_keeps_them(
 
     from fbs_debitor.core.clock import SettableClock
     from fbs_debitor.core.errors import UnauthenticatedError
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import keys as tenant_keys
 
     upgrade(empty_database, "0012")
     with empty_database.begin() as conn:
@@ -134,10 +134,12 @@ def test_the_old_demo_keys_are_marked_and_only_the_demo_municipality_keeps_them(
     upgrade(empty_database)
     clock = SettableClock.at_date(date(2026, 6, 1))
     with empty_database.connect() as conn:
-        assert tenants.is_demo(conn, "101") and not tenants.is_demo(conn, "461")
-        assert tenants.authenticate(conn, clock, "demo-101-admin").municipality == "101"
-        assert tenants.authenticate(conn, clock, "real-461").key_id == tenants.key_id_of("real-461")
+        assert tenant_keys.is_demo(conn, "101") and not tenant_keys.is_demo(conn, "461")
+        assert tenant_keys.authenticate(conn, clock, "demo-101-admin").municipality == "101"
+        assert tenant_keys.authenticate(conn, clock, "real-461").key_id == tenant_keys.key_id_of(
+            "real-461"
+        )
         with pytest.raises(UnauthenticatedError, match="demo"):
-            tenants.authenticate(conn, clock, "demo-461-admin")
+            tenant_keys.authenticate(conn, clock, "demo-461-admin")
         with pytest.raises(UnauthenticatedError, match="demo"):
-            tenants.authenticate(conn, clock, "demo-101-admin", production=True)
+            tenant_keys.authenticate(conn, clock, "demo-101-admin", production=True)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.cli.main import app
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 from tests.integration.payments_support import CAMT, SINGLE, K, counts, issue, payments_only
 
 runner = CliRunner()

@@ -22,8 +22,8 @@ from fbs_debitor.debtor.service.unmatched import list_unmatched
 from fbs_debitor.debtor.store.tables import claims, payments
 from fbs_debitor.library.model import FeeStatus
 from fbs_debitor.messaging.store import outbox
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
 from fbs_debitor.web.app import create_app
 from tests.integration.leg34_support import (
     CPR,
@@ -43,7 +43,7 @@ B = f"/api/v1/{K}"
 @pytest.fixture
 def till(live: System) -> TestClient:
     with live.db.begin() as conn:
-        tenants.create_api_key(conn, live.clock, K, Role.CASH_REGISTER, "till", TILL_KEY)
+        tenant_keys.create_api_key(conn, live.clock, K, Role.CASH_REGISTER, "till", TILL_KEY)
     return TestClient(create_app(live), raise_server_exceptions=False)
 
 

@@ -6,8 +6,9 @@ from fastapi.testclient import TestClient
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.demo import demo_key, seed_demo
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
 
 
@@ -44,7 +45,7 @@ def test_api_needs_a_key_of_the_right_municipality_and_role(system: System) -> N
             agency_id="746100",
             creditor_number="81111111",
         )
-        odense_admin = tenants.create_api_key(conn, system.clock, "461", Role.ADMIN, "test")
+        odense_admin = tenant_keys.create_api_key(conn, system.clock, "461", Role.ADMIN, "test")
     c = client(system)
     missing = c.get("/api/v1/101/municipality")
     assert missing.status_code == 401

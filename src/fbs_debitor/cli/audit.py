@@ -23,12 +23,12 @@ def audit_list(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """The newest entries of the audit log, newest first."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import audit as tenant_audit
 
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         with system.db.connect() as conn:
-            entries = tenants.list_audit(conn, municipality, limit=limit)
+            entries = tenant_audit.list_audit(conn, municipality, limit=limit)
     except DomainError as exc:
         err_console.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(2) from exc

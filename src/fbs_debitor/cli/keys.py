@@ -38,13 +38,13 @@ def key_create(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """Make an API key for one municipality and one role (printed once)."""
-    from fbs_debitor.tenants import service as tenants
     from fbs_debitor.tenants.model import Role
+    from fbs_debitor.tenants.service import keys as tenant_keys
 
     system = open_system(database, municipality=municipality)
     try:
         with system.db.begin() as conn:
-            key = tenants.create_api_key(
+            key = tenant_keys.create_api_key(
                 conn,
                 system.clock,
                 municipality,
@@ -69,12 +69,12 @@ def key_list(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """The municipality's keys (never their secrets): id, role, label, state, expiry, last use."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import keys as tenant_keys
 
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         with system.db.connect() as conn:
-            keys = tenants.list_api_keys(conn, municipality)
+            keys = tenant_keys.list_api_keys(conn, municipality)
     except DomainError as exc:
         raise _fail(exc) from exc
     now = system.clock.now()
@@ -104,12 +104,12 @@ def key_revoke(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """Revoke a key at once: it answers 401 from now on."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import keys as tenant_keys
 
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         with system.db.begin() as conn:
-            record = tenants.revoke_api_key(
+            record = tenant_keys.revoke_api_key(
                 conn, system.clock, municipality, key_id, by=f"cli:{by}", reason=reason
             )
     except DomainError as exc:
@@ -129,12 +129,12 @@ def key_rotate(
 ) -> None:
     """A successor key with the same role and label (printed once); the old one ends after the
     grace period, so its users can switch."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import keys as tenant_keys
 
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         with system.db.begin() as conn:
-            key, record = tenants.rotate_api_key(
+            key, record = tenant_keys.rotate_api_key(
                 conn,
                 system.clock,
                 municipality,

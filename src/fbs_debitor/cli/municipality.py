@@ -25,8 +25,9 @@ def municipality_create(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """Create a municipality and an admin API key for it (printed once)."""
-    from fbs_debitor.tenants import service as tenants
     from fbs_debitor.tenants.model import Role
+    from fbs_debitor.tenants.service import keys as tenant_keys
+    from fbs_debitor.tenants.service import municipalities as tenants
 
     system = open_system(database)
     try:
@@ -41,7 +42,9 @@ def municipality_create(
                 creditor_number=creditor,
                 cutoff_date=cutoff_date,
             )
-            key = tenants.create_api_key(conn, system.clock, kommunekode, Role.ADMIN, "first admin")
+            key = tenant_keys.create_api_key(
+                conn, system.clock, kommunekode, Role.ADMIN, "first admin"
+            )
     except (DomainError, ValueError) as exc:
         err_console.print(f"[red]{getattr(exc, 'detail', exc)}[/]")
         raise typer.Exit(2) from exc
@@ -51,7 +54,7 @@ def municipality_create(
 @app.command("list")
 def municipality_list(database: DatabaseOpt = DEFAULT_DATABASE_URL) -> None:
     """Every municipality with its set-up."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import municipalities as tenants
 
     system = open_system(database)
     with system.db.connect() as conn:
@@ -103,12 +106,12 @@ def idp_set(
 ) -> None:
     """Set where the municipality's staff log in; the redirect URI to register there is
     <public base URL>/auth/callback."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import people as tenant_people
 
-    system = open_system(database)
+    system = open_system(database, municipality=kommunekode)
     try:
         with system.db.begin() as conn:
-            idp = tenants.set_staff_identity_provider(
+            idp = tenant_people.set_staff_identity_provider(
                 conn,
                 system.clock,
                 kommunekode,
@@ -136,12 +139,12 @@ def idp_show(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """The staff identity provider and the group -> role map (never the client secret)."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import people as tenant_people
 
-    system = open_system(database)
+    system = open_system(database, municipality=kommunekode)
     with system.db.connect() as conn:
-        idp = tenants.find_staff_identity_provider(conn, kommunekode)
-        mapping = tenants.list_group_roles(conn, kommunekode)
+        idp = tenant_people.find_staff_identity_provider(conn, kommunekode)
+        mapping = tenant_people.list_group_roles(conn, kommunekode)
     if idp is None:
         console.print(f"{kommunekode}: no staff identity provider set")
     else:
@@ -167,12 +170,12 @@ def map_group(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """Members of GROUP log in to the municipality with ROLE."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import people as tenant_people
 
-    system = open_system(database)
+    system = open_system(database, municipality=kommunekode)
     try:
         with system.db.begin() as conn:
-            name, mapped = tenants.map_group(conn, system.clock, kommunekode, group, role)
+            name, mapped = tenant_people.map_group(conn, system.clock, kommunekode, group, role)
     except DomainError as exc:
         err_console.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(2) from exc
@@ -186,11 +189,11 @@ def unmap_group(
     database: DatabaseOpt = DEFAULT_DATABASE_URL,
 ) -> None:
     """GROUP no longer gives a role (sessions already open keep theirs until they expire)."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import people as tenant_people
 
-    system = open_system(database)
+    system = open_system(database, municipality=kommunekode)
     with system.db.begin() as conn:
-        removed = tenants.unmap_group(conn, kommunekode, group)
+        removed = tenant_people.unmap_group(conn, kommunekode, group)
     if not removed:
         err_console.print(f"[red]{kommunekode}: group {group} gives no role[/]")
         raise typer.Exit(2)

@@ -41,7 +41,7 @@ def open_system(database: str, *, municipality: str | None = None) -> System:
 def require_municipality(system: System, kommunekode: str) -> None:
     """Exit 2 unless the municipality ``kommunekode`` exists in ``system``: the one check of
     every command that takes ``--municipality``."""
-    from fbs_debitor.tenants import service as tenants
+    from fbs_debitor.tenants.service import municipalities as tenants
 
     with system.db.connect() as conn:
         found = tenants.find_municipality(conn, kommunekode)

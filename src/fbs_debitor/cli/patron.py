@@ -33,7 +33,7 @@ def patron_token(
     refused with FBS_DEBITOR_ENV=production)."""
     from fbs_debitor.library.service.patron_access import issue_development_token
 
-    system = open_system(database)
+    system = open_system(database, municipality=municipality)
     try:
         with system.db.connect() as conn:
             token = issue_development_token(

@@ -189,10 +189,10 @@ def demo(
         err_console.print(f"[red]{exc.detail}[/]")
         raise typer.Exit(2) from exc
     if database == DEMO_DATABASE:  # a database of its own: `serve --demo` may use it
-        from fbs_debitor.tenants import service as tenants
+        from fbs_debitor.tenants.service import keys as tenant_keys
 
         with system.db.begin() as conn:
-            tenants.mark_demo(conn, municipality)
+            tenant_keys.mark_demo(conn, municipality)
     if report == "json":
         console.print_json(json.dumps(result, default=str))
     else:

@@ -48,7 +48,7 @@ from fbs_debitor.simulation.world import (
     random_cvr,
     replacement_charge,
 )
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 
 NAMES = {"101": ("København", "710100"), "461": ("Odense", "746100"), "751": ("Aarhus", "775100")}
 

@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 
 from fbs_debitor.core.http import request_system
 from fbs_debitor.core.text import SingleLine
-from fbs_debitor.tenants import service
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import audit as tenant_audit
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as service
 
 admin_router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["set-up"])
 
@@ -106,7 +108,7 @@ def list_keys(kommunekode: str, request: Request) -> dict[str, Any]:
     """The municipality's API keys (never their secrets): role, label, state, expiry, last use."""
     system = request_system(request)
     with system.db.connect() as conn:
-        keys = service.list_api_keys(conn, kommunekode)
+        keys = tenant_keys.list_api_keys(conn, kommunekode)
     now = system.clock.now()
     return {"keys": [k.as_dict(now) for k in keys]}
 
@@ -116,7 +118,7 @@ def create_key(kommunekode: str, body: KeyIn, request: Request) -> dict[str, Any
     """A new key; the secret is in this answer only."""
     system = request_system(request)
     with system.db.begin() as conn:
-        key = service.create_api_key(
+        key = tenant_keys.create_api_key(
             conn,
             system.clock,
             kommunekode,
@@ -125,7 +127,7 @@ def create_key(kommunekode: str, body: KeyIn, request: Request) -> dict[str, Any
             expires_at=body.expires_at,
             created_by=_actor(request),
         )
-        record = service.get_api_key(conn, kommunekode, service.key_id_of(key))
+        record = tenant_keys.get_api_key(conn, kommunekode, tenant_keys.key_id_of(key))
     return {"key": key, **record.as_dict(system.clock.now())}
 
 
@@ -134,7 +136,7 @@ def revoke_key(kommunekode: str, key_id: KeyId, body: RevokeIn, request: Request
     """Revoke a key at once."""
     system = request_system(request)
     with system.db.begin() as conn:
-        record = service.revoke_api_key(
+        record = tenant_keys.revoke_api_key(
             conn, system.clock, kommunekode, key_id, by=_actor(request), reason=body.reason
         )
     return record.as_dict(system.clock.now())
@@ -145,7 +147,7 @@ def rotate_key(kommunekode: str, key_id: KeyId, body: RotateIn, request: Request
     """A successor key (its secret in this answer only); the old one ends after the grace."""
     system = request_system(request)
     with system.db.begin() as conn:
-        key, record = service.rotate_api_key(
+        key, record = tenant_keys.rotate_api_key(
             conn,
             system.clock,
             kommunekode,
@@ -165,5 +167,5 @@ def get_audit(
 ) -> dict[str, Any]:
     """The audit log, newest first; ``next`` pages back."""
     with request_system(request).db.connect() as conn:
-        entries = service.list_audit(conn, kommunekode, limit=limit, before=before)
+        entries = tenant_audit.list_audit(conn, kommunekode, limit=limit, before=before)
     return {"entries": entries, "next": entries[-1]["id"] if len(entries) == limit else None}

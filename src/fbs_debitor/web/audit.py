@@ -20,8 +20,8 @@ from typing import Any
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import audit as tenant_audit
 from fbs_debitor.web.deps import SAFE_METHODS, Principal
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class AuditMiddleware:
         params.pop("kommunekode", None)
         target = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or None
         system = scope["app"].state.system
-        entry = tenants.AuditEntry(
+        entry = tenant_audit.AuditEntry(
             municipality=who.municipality,
             actor=who.actor,
             role=who.role.value,
@@ -97,4 +97,4 @@ class AuditMiddleware:
             outcome=status,
         )
         with system.db.begin() as conn:
-            tenants.record_audit(conn, system.clock, entry)
+            tenant_audit.record_audit(conn, system.clock, entry)

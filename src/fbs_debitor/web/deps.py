@@ -13,8 +13,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from fbs_debitor.bootstrap import System
 from fbs_debitor.core.errors import ForbiddenError, UnauthenticatedError
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import Role
+from fbs_debitor.tenants.service import keys as tenant_keys
+from fbs_debitor.tenants.service import municipalities as tenants
 
 
 def get_system(request: Request) -> System:
@@ -43,10 +44,10 @@ def principal_from_bearer(system: System, token: str) -> Principal:
     for its last use), so the edge calls it before a request body is read."""
     production = system.settings.env == "production"
     with system.db.connect() as conn:
-        key = tenants.authenticate(conn, system.clock, token, production=production)
-    if tenants.needs_touch(system.clock, key):
+        key = tenant_keys.authenticate(conn, system.clock, token, production=production)
+    if tenant_keys.needs_touch(system.clock, key):
         with system.db.begin() as conn:
-            tenants.touch_api_key(conn, system.clock, key)
+            tenant_keys.touch_api_key(conn, system.clock, key)
     return Principal(key.municipality, key.role, f"key:{key.key_id} {key.label}"[:120])
 
 

@@ -23,7 +23,7 @@ from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.demo import seed_demo_login
 from fbs_debitor.migrate import upgrade
 from fbs_debitor.settings import Settings
-from fbs_debitor.tenants import service as tenants
+from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
 from fbs_debitor.web.auth import devidp
 from tests.integration.municipality_support import set_up_kobenhavn

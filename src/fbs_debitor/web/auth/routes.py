@@ -19,8 +19,9 @@ from fbs_debitor.bootstrap import System
 from fbs_debitor.core.errors import UnauthenticatedError, ValidationError
 from fbs_debitor.core.ids import Cpr
 from fbs_debitor.settings import Settings
-from fbs_debitor.tenants import service as tenants
 from fbs_debitor.tenants.model import KOMMUNEKODE, Municipality
+from fbs_debitor.tenants.service import municipalities as tenants
+from fbs_debitor.tenants.service import people as tenant_people
 from fbs_debitor.web.auth import devidp, sessions
 from fbs_debitor.web.auth.oidc import LoginRefused, OidcClient, Provider
 from fbs_debitor.web.deps import get_system
@@ -78,7 +79,7 @@ def _municipality(system: System, kommunekode: str) -> Municipality:
 
 def staff_provider(system: System, kommunekode: str) -> Provider:
     with system.db.connect() as conn:
-        idp = tenants.find_staff_identity_provider(conn, kommunekode)
+        idp = tenant_people.find_staff_identity_provider(conn, kommunekode)
     if idp is None:
         raise LoginRefused(
             404, "no-staff-idp", "Kommunen har ikke sat login for medarbejdere op endnu."
@@ -163,7 +164,7 @@ def login_page(request: Request, logget_ud: bool = False) -> Response:
         staff = [
             m
             for m in municipalities
-            if tenants.find_staff_identity_provider(conn, m.kommunekode) is not None
+            if tenant_people.find_staff_identity_provider(conn, m.kommunekode) is not None
         ]
     citizens = municipalities if system.settings.citizen_issuer else []
     person = sessions.read_session(request, system.settings)
@@ -280,7 +281,7 @@ def _staff_session(
     claims: dict[str, Any],
 ) -> sessions.PersonSession:
     with system.db.connect() as conn:
-        idp = tenants.find_staff_identity_provider(conn, municipality.kommunekode)
+        idp = tenant_people.find_staff_identity_provider(conn, municipality.kommunekode)
         assert idp is not None
         raw = claims.get(idp.groups_claim, [])
         groups = (
@@ -290,7 +291,7 @@ def _staff_session(
             if isinstance(raw, list)
             else []
         )
-        role = tenants.role_for_groups(conn, municipality.kommunekode, groups)
+        role = tenant_people.role_for_groups(conn, municipality.kommunekode, groups)
     if role is None:
         log.warning(
             "staff login refused: no group gives a role",

@@ -1,0 +1,1 @@
+"""Use cases of the tenants context: one transaction each, a module per subject."""
