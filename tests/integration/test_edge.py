@@ -135,7 +135,7 @@ def test_the_key_is_looked_up_once_per_request(
         calls.append(token)
         return real(conn, clock, token, **options)
 
-    monkeypatch.setattr(deps.tenants, "authenticate", counting)
+    monkeypatch.setattr(deps.tenant_keys, "authenticate", counting)
     response = client.get(f"{B}/bank-entries", headers=STAFF)
     assert response.status_code == 200, response.text
     assert calls == [demo_key(Role.DEBTOR_STAFF)]  # the route took the edge's principal
