@@ -3,6 +3,7 @@ log (who, what, why; append-only; full-CPR reads), and the operator's dead lette
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -225,3 +226,23 @@ def test_operators_retry_and_discard_dead_letters_and_nothing_else(
     # operators move no money and change no rule
     assert client.put(f"{API}/debtor-rules", json={"reason": "x"}, headers=ops).status_code == 403
     assert client.post(f"{API}/claims/1/write-off", json={}, headers=ops).status_code == 403
+
+
+def test_a_request_does_not_wait_for_its_keys_last_use_to_be_written(
+    system: System, client: TestClient, keys: dict[Role, str]
+) -> None:
+    """A key's last use is written beside the request, not in its way: while another
+    transaction holds the key's row (on SQLite: the write lock, e.g. the worker delivering a
+    large bank file), the request is answered all the same, and the last use lands after."""
+    key_id = tenant_keys.key_id_of(keys[Role.ADMIN])
+    with system.db.begin() as writer:
+        writer.execute(update(api_keys).where(api_keys.c.key_id == key_id).values(label="held"))
+        answer = client.get(f"{API}/municipality", headers=bearer(keys[Role.ADMIN]))
+        assert answer.status_code == 200, answer.text
+    for _ in range(200):  # the writer is gone: the last use is written soon
+        with system.db.connect() as conn:
+            if tenant_keys.get_api_key(conn, "101", key_id).last_used_at is not None:
+                break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the key's last use was never written")

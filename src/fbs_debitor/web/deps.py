@@ -5,6 +5,8 @@ municipality and one role, and a route for municipality K only answers keys of K
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +18,8 @@ from fbs_debitor.core.errors import ForbiddenError, UnauthenticatedError
 from fbs_debitor.tenants.model import Role
 from fbs_debitor.tenants.service import keys as tenant_keys
 from fbs_debitor.tenants.service import municipalities as tenants
+
+log = logging.getLogger(__name__)
 
 
 def get_system(request: Request) -> System:
@@ -46,9 +50,38 @@ def principal_from_bearer(system: System, token: str) -> Principal:
     with system.db.connect() as conn:
         key = tenant_keys.authenticate(conn, system.clock, token, production=production)
     if tenant_keys.needs_touch(system.clock, key):
-        with system.db.begin() as conn:
-            tenant_keys.touch_api_key(conn, system.clock, key)
+        _record_last_use(system, key)
     return Principal(key.municipality, key.role, f"key:{key.key_id} {key.label}"[:120])
+
+
+LAST_USE_WAIT_S = 0.05
+"""How long a request waits for its key's last-use write before it goes on without it."""
+_recording: set[str] = set()
+_recording_lock = threading.Lock()
+
+
+def _record_last_use(system: System, key: tenant_keys.ApiKey) -> None:
+    """Write the key's last use in a thread of its own (one per key at a time) and wait for it
+    at most ``LAST_USE_WAIT_S``: on SQLite the write may queue for the write lock behind a long
+    delivery, and a read must not wait for that (a request once took 4.9 s that way)."""
+    with _recording_lock:
+        if key.key_id in _recording:
+            return
+        _recording.add(key.key_id)
+
+    def write() -> None:
+        try:
+            with system.db.begin() as conn:
+                tenant_keys.touch_api_key(conn, system.clock, key)
+        except Exception:  # the last use is a convenience; never fail a request for it
+            log.warning("the last use of key %s was not recorded", key.key_id, exc_info=True)
+        finally:
+            with _recording_lock:
+                _recording.discard(key.key_id)
+
+    writer = threading.Thread(target=write, name="key-last-use", daemon=True)
+    writer.start()
+    writer.join(LAST_USE_WAIT_S)
 
 
 def principal(
