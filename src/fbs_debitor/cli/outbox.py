@@ -39,9 +39,9 @@ def outbox_dead(
     retry: Annotated[bool, typer.Option(help="Put every dead letter back in the queue.")] = False,
 ) -> None:
     """List dead letters with their last error; ``--retry`` queues them again."""
-    from sqlalchemy import select, update
+    from sqlalchemy import select, true
 
-    from fbs_debitor.messaging.outbox import wall_now
+    from fbs_debitor.messaging.outbox import requeue_dead
     from fbs_debitor.messaging.store import outbox
 
     system = open_system(database)
@@ -54,11 +54,7 @@ def outbox_dead(
             .order_by(outbox.c.id)
         ).all()
         if retry and rows:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.status == "dead")
-                .values(status="pending", attempts=0, deferrals=0, available_at=wall_now())
-            )
+            requeue_dead(conn, true())
     table = Table("message id", "type", "attempts", "last error")
     for r in rows:
         table.add_row(r.message_id, r.message_type, str(r.attempts), r.last_error or "")

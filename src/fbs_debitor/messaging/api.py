@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from fbs_debitor.core.errors import ConflictError, NotFoundError
 from fbs_debitor.core.http import request_system
 from fbs_debitor.core.ids import mask_cprs_in_text
-from fbs_debitor.messaging.outbox import wall_now
+from fbs_debitor.messaging.outbox import requeue_dead
 from fbs_debitor.messaging.store import outbox
 
 router = APIRouter(prefix="/api/v1/{kommunekode}", tags=["ops"])
@@ -81,11 +81,7 @@ def retry_message(kommunekode: str, message_id: MessageId, request: Request) -> 
     """Queue a dead letter again (its attempts start over)."""
     with request_system(request).db.begin() as conn:
         _dead_letter(conn, kommunekode, message_id)
-        conn.execute(
-            update(outbox)
-            .where(outbox.c.message_id == message_id)
-            .values(status="pending", attempts=0, deferrals=0, available_at=wall_now())
-        )
+        requeue_dead(conn, outbox.c.message_id == message_id)
         row = conn.execute(select(outbox).where(outbox.c.message_id == message_id)).one()
     return _row(row)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import ColumnElement, Connection, insert, update
 
 from fbs_debitor.core.fastsql import insert_dicts
 from fbs_debitor.messaging.store import outbox
@@ -148,3 +148,12 @@ def publish_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 _INSERT = insert(outbox)
 """One statement object for every publish, so SQLAlchemy compiles it once."""
+
+
+def requeue_dead(conn: Connection, where: ColumnElement[bool]) -> None:
+    """Put the dead letters that ``where`` selects back in the queue, their attempts anew."""
+    conn.execute(
+        update(outbox)
+        .where((outbox.c.status == "dead") & where)
+        .values(status="pending", attempts=0, deferrals=0, available_at=wall_now())
+    )

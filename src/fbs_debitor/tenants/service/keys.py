@@ -122,7 +122,7 @@ def create_api_key(
     well-known demo keys: a demo key can only be made for a demo municipality."""
     municipality = get_municipality(conn, kommunekode)
     demo = key is not None and key == demo_key_text(kommunekode, role)
-    if demo and not _is_demo(conn, kommunekode):
+    if demo and not is_demo(conn, kommunekode):
         raise ForbiddenError(
             f"demo keys exist only in a demo municipality; {municipality.kommunekode} is real",
             code="not-a-demo",
@@ -152,13 +152,6 @@ def create_api_key(
     return key
 
 
-def _is_demo(conn: Connection, kommunekode: str) -> bool:
-    row = conn.execute(
-        select(municipalities.c.demo).where(municipalities.c.kommunekode == kommunekode)
-    ).first()
-    return bool(row and row.demo)
-
-
 def mark_demo(conn: Connection, kommunekode: str) -> None:
     """Mark a municipality as made for a demo (only ``seed_demo`` does this, on creation)."""
     conn.execute(
@@ -168,7 +161,10 @@ def mark_demo(conn: Connection, kommunekode: str) -> None:
 
 def is_demo(conn: Connection, kommunekode: str) -> bool:
     """Whether the municipality was made by the demo (and may hold demo keys)."""
-    return _is_demo(conn, kommunekode)
+    row = conn.execute(
+        select(municipalities.c.demo).where(municipalities.c.kommunekode == kommunekode)
+    ).first()
+    return bool(row and row.demo)
 
 
 def authenticate(conn: Connection, clock: Clock, key: str, *, production: bool = False) -> ApiKey:
@@ -199,11 +195,10 @@ def authenticate(conn: Connection, clock: Clock, key: str, *, production: bool =
 
 def touch_api_key(conn: Connection, clock: Clock, api_key: ApiKey) -> None:
     """Record that a key was used now (at most once per ``LAST_USED_GRANULARITY``)."""
-    now = clock.now()
-    if api_key.last_used_at is not None and now - api_key.last_used_at < LAST_USED_GRANULARITY:
+    if not needs_touch(clock, api_key):
         return
     conn.execute(
-        update(api_keys).where(api_keys.c.key_id == api_key.key_id).values(last_used_at=now)
+        update(api_keys).where(api_keys.c.key_id == api_key.key_id).values(last_used_at=clock.now())
     )
 
 
