@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fbs_debitor.contracts import coverage, payment, registration, tenants
+from fbs_debitor.contracts import collection, coverage, payment, registration, tenants
 from fbs_debitor.contracts.base import Contract
 
 GROUPS: dict[str, tuple[type[Contract], ...]] = {
@@ -10,4 +10,5 @@ GROUPS: dict[str, tuple[type[Contract], ...]] = {
     "tenants": (tenants.MunicipalityConfigured, tenants.SortimentMapped),
     "coverage": coverage.COVERAGE_MESSAGES,
     "payment": payment.PAYMENT_MESSAGES,
+    "collection": collection.COLLECTION_MESSAGES,
 }

@@ -62,6 +62,17 @@ class ClaimClosed(CoverageMessage):
     """paid, written_off, cancelled."""
 
 
+class ClaimCollectionChanged(CoverageMessage):
+    """Debtor -> library: the claim went to state collection (the citizen now pays
+    Gældsstyrelsen) or came back from it (the citizen pays the municipality again)."""
+
+    MESSAGE_TYPE: ClassVar[str] = "coverage.ClaimCollectionChanged.v1"
+    in_collection: bool
+    """True: handed over to PSRM; False: returned to the municipality."""
+    reason: str = ""
+    """Why it came back (PSRM's rejection), "" when handed over."""
+
+
 class InvoiceIssued(Contract):
     """Debtor -> payment channels (leg 2): the claims on this invoice are payable now."""
 
@@ -94,6 +105,7 @@ COVERAGE_MESSAGES: tuple[type[Contract], ...] = (
     ClaimWrittenOff,
     CoverageReversed,
     ClaimClosed,
+    ClaimCollectionChanged,
     InvoiceIssued,
     InvoiceUpdated,
 )

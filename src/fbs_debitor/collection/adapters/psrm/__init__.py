@@ -1,0 +1,1 @@
+"""PSRM adapters: one interface (``interface.Psrm``) and its implementations."""
