@@ -9,6 +9,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fbs_debitor.collection import handlers as collection_handlers
+from fbs_debitor.collection.adapters.psrm.interface import Psrm
 from fbs_debitor.core.clock import Clock, SystemClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.messaging.router import Router
@@ -32,6 +34,10 @@ class System:
     db: Database
     clock: Clock
     router: Router
+    psrm: Psrm | None = None
+    """The PSRM adapter the collection context talks to (``settings.psrm_adapter``)."""
+    collection: collection_handlers.Wiring | None = None
+    """What the collection context was wired with (its CLI commands use it)."""
     scheduled: list[tuple[str, float, Callable[[], object]]] = field(default_factory=list)
     """Periodic jobs: (name, interval in seconds, job), run by :meth:`start_background`."""
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -95,6 +101,7 @@ def build_system(
     clock: Clock | None = None,
     settings: Settings | None = None,
     db: Database | None = None,
+    psrm: Psrm | None = None,
 ) -> System:
     settings = settings or Settings()
     if db is not None:
@@ -113,4 +120,30 @@ def build_system(
         jobs = getattr(module, "jobs", None)
         if jobs is not None:
             system.scheduled.extend(jobs(system.db, system.clock, system.settings))
+    _wire_collection(system, psrm)
     return system
+
+
+def _wire_collection(system: System, psrm: Psrm | None) -> None:
+    """The collection context gets its PSRM adapter and reads debtor's facts through the one
+    function debtor publishes for it (``debtor.views.collection_facts``)."""
+    from fbs_debitor.collection.adapters.psrm.configured import configured_psrm
+    from fbs_debitor.debtor import views as debtor_views
+
+    system.psrm = psrm or configured_psrm(system.settings, system.clock)
+    wiring = collection_handlers.Wiring(
+        psrm=system.psrm,
+        facts=debtor_views.collection_facts,
+        municipalities=debtor_views.collection_municipalities,
+    )
+    system.collection = wiring
+    collection_handlers.register(system.router, system.clock, wiring)
+    system.scheduled.extend(
+        collection_handlers.jobs(
+            system.db,
+            system.clock,
+            wiring,
+            handover_s=system.settings.psrm_handover_interval_s,
+            sync_s=system.settings.psrm_sync_interval_s,
+        )
+    )

@@ -3,6 +3,7 @@
 Alembic and the test set-up import this module; nothing else needs to.
 """
 
+from fbs_debitor.collection.store import tables as _collection_tables
 from fbs_debitor.core.db import metadata
 from fbs_debitor.debtor.store import tables as _debtor_tables
 from fbs_debitor.library.store import tables as _library_tables
@@ -11,4 +12,11 @@ from fbs_debitor.payments.store import tables as _payments_tables
 from fbs_debitor.tenants.store import tables as _tenants_tables
 
 __all__ = ["metadata"]
-_ = (_debtor_tables, _library_tables, _messaging_store, _payments_tables, _tenants_tables)
+_ = (
+    _collection_tables,
+    _debtor_tables,
+    _library_tables,
+    _messaging_store,
+    _payments_tables,
+    _tenants_tables,
+)

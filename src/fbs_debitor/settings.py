@@ -34,6 +34,13 @@ class Settings(BaseSettings):
 
     backoff_max_s: float = 300.0
 
+    psrm_handover_interval_s: float = Field(default=3600.0, gt=0)
+    """How often ``serve`` runs the hand-over to PSRM of today (a repeated run hands nothing
+    over twice)."""
+
+    psrm_sync_interval_s: float = Field(default=300.0, gt=0)
+    """How often ``serve`` reads PSRM's receipts and notifications (settlements)."""
+
     letter_dir: str = "letters"
     """Where the letter delivery job writes letters as PDF (``<kommunekode>/<letter id>.pdf``)."""
 

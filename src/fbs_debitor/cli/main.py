@@ -19,6 +19,7 @@ from fbs_debitor.cli import (
     municipality,
     outbox,
     patron,
+    psrm,
     serve,
 )
 
@@ -39,3 +40,4 @@ app.add_typer(imports.app, name="import")
 app.add_typer(dunning.app, name="dunning")
 app.add_typer(letters.app, name="letters")
 app.add_typer(patron.app, name="patron")
+app.add_typer(psrm.app, name="psrm")

@@ -195,7 +195,25 @@ class HandedOverClaimChanged(ClaimMessage):
         return f"collection-report:{self.municipality}:{self.claim_id}"
 
 
+# -- collection -> its PSRM sender ---------------------------------------------------------------
+
+
+class PsrmActionQueued(ClaimMessage):
+    """Collection -> its PSRM sender: submit the stored action ``aktion_id`` to PSRM. Ordered per
+    claim (key ``psrm:<municipality>:<claim_id>``), so a claim's create reaches PSRM before its
+    write-down; the outbox retries it with backoff and keeps it as a dead letter after the last
+    attempt, and the action's id makes a repeat the same action in PSRM."""
+
+    MESSAGE_TYPE: ClassVar[str] = "collection.PsrmActionQueued.v1"
+    aktion_id: str = Field(min_length=36, max_length=36)
+
+    @property
+    def ordering_key(self) -> str:
+        return f"psrm:{self.municipality}:{self.claim_id}"
+
+
 COLLECTION_MESSAGES: tuple[type[Contract], ...] = (
+    PsrmActionQueued,
     ClaimHandedOver,
     ClaimReturned,
     ClaimWrittenOffInCollection,

@@ -37,7 +37,7 @@ _REPLACEMENT_DAY_OFFSET = 60
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
 
 
-def _cpr_birth_date(digits: str) -> date | None:
+def cpr_birth_date(digits: str) -> date | None:
     """The birth date of 10 CPR digits (replacement numbers included), or None if impossible."""
     day = int(digits[:2])
     if day > _REPLACEMENT_DAY_OFFSET:
@@ -69,7 +69,7 @@ class Cpr:
                 else "CPR-nummer må kun indeholde cifre / CPR must contain digits only",
                 code="invalid-cpr",
             )
-        if _cpr_birth_date(self.value) is None:
+        if cpr_birth_date(self.value) is None:
             raise ValidationError(
                 "CPR-nummeret indeholder ikke en gyldig fødselsdato / "
                 f"CPR does not hold a valid birth date ({self.value[:6]})",
@@ -98,7 +98,7 @@ class Cpr:
     @property
     def birth_date(self) -> date:
         """The birth date (for a replacement number: with the 60 taken off the day)."""
-        birth_date = _cpr_birth_date(self.value)
+        birth_date = cpr_birth_date(self.value)
         assert birth_date is not None  # checked in __post_init__
         return birth_date
 
@@ -217,7 +217,7 @@ def mask_cprs_in_text(text: str) -> str:
         number = match["number"]
         digits = number.replace(" ", "").replace("-", "")
         canonical = re.fullmatch(r"[0-9]{6}-[0-9]{4}", number) is not None
-        if canonical or _cpr_birth_date(digits) is not None:
+        if canonical or cpr_birth_date(digits) is not None:
             return f"{digits[:6]}-XXXX"
         return number
 

@@ -1,0 +1,1 @@
+"""The collection context's tables and queries."""
