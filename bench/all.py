@@ -25,6 +25,7 @@ SUITE: list[tuple[str, str, list[str]]] = [
     ("payments-memory", "payments", ["--memory-only", "--entries", "1000000"]),
     ("payments-scaleout", "payments", ["--scale-out", f"1,{_CPUS}", "--entries", "50000"]),
     ("dunning", "dunning", ["--claims", "200000"]),
+    ("collection", "collection", ["--claims", "200000"]),
     ("demo", "demo", []),
     ("edge", "edge", []),
 ]
@@ -51,6 +52,9 @@ TARGETS: dict[str, dict[str, tuple[float, str, str]]] = {
         "peak_rss_mb": (300, "max", "import peak memory < 300 MB for 1,000,000 entries"),
     },
     "dunning": {"claims_per_s": (20000, "min", ">= 20,000 claims/s in one dunning run (SQLite)")},
+    "collection": {
+        "claims_per_s": (10000, "min", ">= 10,000 claims/s evaluated in one hand-over run (SQLite)")
+    },
     "demo": {"wall_s": (120, "max", "the default demo in under 2 minutes")},
     "edge": {
         "other_p99_ms": (200, "max", "another municipality's p99 < 200 ms during a 100 MB upload"),
