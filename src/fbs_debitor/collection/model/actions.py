@@ -103,7 +103,7 @@ def _three_years(due: date) -> date:
     try:
         return due.replace(year=due.year + 3)
     except ValueError:  # 29 February
-        return due.replace(year=due.year + 3, day=28) + timedelta(days=1)
+        return due.replace(year=due.year + 3, day=28)
 
 
 # -- the stored form of an action (``collection_action.body``) ----------------------------------
