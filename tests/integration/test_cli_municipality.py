@@ -46,6 +46,10 @@ UNKNOWN_MUNICIPALITY_CALLS: dict[str, list[str]] = {
     "municipality map-group": ["municipality", "map-group", "999", "staff", "library"],
     "municipality unmap-group": ["municipality", "unmap-group", "999", "staff"],
     "patron token": ["patron", "token", "--municipality", "999", "--patron", "1"],
+    "psrm handover": ["psrm", "handover", "--date", "2026-07-14", "--municipality", "999"],
+    "psrm sync": ["psrm", "sync", "--municipality", "999"],
+    "psrm status": ["psrm", "status", "--municipality", "999"],
+    "psrm resubmit": ["psrm", "resubmit", "7", "--municipality", "999", "--reason", "rettet"],
 }
 CREATES_IT = {"municipality create"}
 """Commands whose kommunekode names the municipality they make: it need not exist."""
