@@ -273,8 +273,14 @@ def validate(data: bytes) -> etree._Element:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise DocumentError(f"not well-formed XML: {exc}") from exc
+    if root.getroottree().docinfo.doctype:
+        raise DocumentError("a DOCTYPE is refused (no entities, no DTD)")
     xsd = schema()
-    if not xsd.validate(root):
+    try:
+        valid = xsd.validate(root)
+    except etree.XMLSchemaValidateError as exc:
+        raise DocumentError(f"cannot be validated: {exc}") from exc
+    if not valid:
         first = xsd.error_log.last_error
         raise DocumentError(f"not valid against psrm-v1.xsd: line {first.line}: {first.message}")
     return root

@@ -80,6 +80,8 @@ def body_of(data: bytes) -> etree._Element:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise DocumentError(f"not XML: {exc}") from exc
+    if root.getroottree().docinfo.doctype:
+        raise DocumentError("a DOCTYPE is refused (no entities, no DTD)")
     if root.tag != f"{{{SOAP_NS}}}Envelope":
         raise DocumentError("not a SOAP 1.1 envelope")
     body = root.find(f"{{{SOAP_NS}}}Body")

@@ -327,14 +327,17 @@ class PsrmStandIn:
             start = max(first, date.fromisoformat(claim["active_from"]))
             if start > last:
                 continue
-            pick = _hash(claim["municipality"], claim["reference"], claim["id"], month)
+            pick = _hash(claim["municipality"], claim["reference"], month)
             if (pick >> 11) / float(1 << 53) >= self.rules.settle_share:
                 continue
             if claim.get("instalment") is None:
                 parts = self.rules.settle_instalments
                 claim["instalment"] = -(-claim["balance"] // parts)
             amount = min(claim["instalment"], claim["balance"])
-            paid_on = start + timedelta(days=_hash(month, claim["id"]) % ((last - start).days + 1))
+            paid_on = start + timedelta(
+                days=_hash(month, claim["municipality"], claim["reference"])
+                % ((last - start).days + 1)
+            )
             claim["balance"] -= amount
             claim["settled"] += amount
             self._emit_notification(s, claim, UnderretningType.AFREGNING, amount, paid_on, paid_out)
