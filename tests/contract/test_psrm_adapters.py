@@ -23,7 +23,8 @@ from fbs_debitor.collection.adapters.psrm.exchange import exchange_with
 from fbs_debitor.collection.adapters.psrm.files import PsrmFiles
 from fbs_debitor.collection.adapters.psrm.interface import Psrm, PsrmUnavailable
 from fbs_debitor.collection.adapters.psrm.soap import PsrmSoap
-from fbs_debitor.collection.adapters.psrm.standin import ClaimState, PsrmStandIn, StandInRules
+from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn
+from fbs_debitor.collection.adapters.psrm.standin_rules import ClaimState, StandInRules
 from fbs_debitor.collection.adapters.psrm.standin_soap import soap_handler
 from fbs_debitor.collection.model.psrm import (
     Aktion,

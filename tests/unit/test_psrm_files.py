@@ -14,7 +14,8 @@ from fbs_debitor.collection.adapters.psrm import documents
 from fbs_debitor.collection.adapters.psrm.exchange import exchange_with
 from fbs_debitor.collection.adapters.psrm.files import PsrmFiles
 from fbs_debitor.collection.adapters.psrm.interface import PsrmError, PsrmUnavailable
-from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn, StandInRules
+from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn
+from fbs_debitor.collection.adapters.psrm.standin_rules import StandInRules
 from fbs_debitor.collection.model.psrm import (
     Aktion,
     Fordring,

@@ -15,7 +15,8 @@ from pydantic import ValidationError
 from fbs_debitor.collection.adapters.psrm.configured import configured_psrm
 from fbs_debitor.collection.adapters.psrm.files import PsrmFiles
 from fbs_debitor.collection.adapters.psrm.soap import PsrmSoap
-from fbs_debitor.collection.adapters.psrm.standin import ClaimState, PsrmStandIn, StandInRules
+from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn
+from fbs_debitor.collection.adapters.psrm.standin_rules import ClaimState, StandInRules
 from fbs_debitor.collection.model.psrm import (
     Aktion,
     Fordring,

@@ -23,28 +23,36 @@ State lives in memory, or with ``state_path`` in a JSON file read and written un
 processes see one PSRM. Every call is all-or-nothing.
 
 Reason codes of AFVIST (``Kvittering.aarsag_kode``; the sentence is Danish) are the stand-in's
-own mnemonics, see :data:`REASONS`.
+own mnemonics, see ``standin_rules.REASONS``.
 """
 
 from __future__ import annotations
 
 import copy
 import fcntl
-import hashlib
 import json
 import os
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from fbs_debitor.collection.adapters.psrm import standin_state as js
 from fbs_debitor.collection.adapters.psrm.interface import PsrmUnavailable
+from fbs_debitor.collection.adapters.psrm.standin_rules import (
+    REASONS,
+    ClaimState,
+    PsrmClaim,
+    StandInRules,
+    month_first,
+    month_last,
+    month_of,
+    next_month,
+    stable_hash,
+)
 from fbs_debitor.collection.model.psrm import (
     Aktion,
     FordringAktion,
@@ -58,106 +66,6 @@ from fbs_debitor.collection.model.psrm import (
 )
 from fbs_debitor.core.bankdays import previous_bank_day
 from fbs_debitor.core.clock import Clock
-
-REASONS: dict[str, str] = {
-    "FORDRINGSTYPE_MANGLER": "Fordringstypen mangler.",
-    "FORDRINGSTYPE_UKENDT": "Fordringstypen {type} er ukendt for fordringshaveren.",
-    "SRB_IKKE_OVERSKREDET": "Sidste rettidige betalingsdato {srb} er ikke overskredet.",
-    "SKYLDNER_UKENDT": "Skyldneren {debtor} er ukendt i PSRM.",
-    "FORDRING_FINDES": "Fordringen {reference} er allerede under inddrivelse.",
-    "FORDRING_MANGLER": "Aktionen OPRETFORDRING mangler fordringen.",
-    "FORDRING_UKENDT": "Fordringen {reference} er ikke under inddrivelse.",
-    "BELOEB_UGYLDIGT": "Beløbet skal være større end 0.",
-    "AARSAGSKODE_UGYLDIG": "Årsagskoden {kode} kan ikke bruges til {aktion}.",
-    "NEDSKRIVNING_OVERSTIGER_SALDO": "Nedskrivningen på {amount} øre overstiger saldoen på {balance} øre.",
-    "HOERING": "Fordringen er sendt i høring hos Gældsstyrelsen.",
-    "HOERING_AFVIST": "Gældsstyrelsen har afvist fordringen efter høring.",
-}
-"""The stand-in's AFVIST and HOERING codes and their Danish sentences."""
-
-
-class ClaimState(StrEnum):
-    """A claim's state in the stand-in. Only HOERING and AKTIV are active (take actions, settle)."""
-
-    HOERING = "HOERING"
-    AKTIV = "AKTIV"
-    BETALT = "BETALT"
-    NEDSKREVET = "NEDSKREVET"
-    TILBAGEKALDT = "TILBAGEKALDT"
-    TILBAGESENDT = "TILBAGESENDT"
-    AFSKREVET = "AFSKREVET"
-    AFVIST = "AFVIST"
-
-
-@dataclass(frozen=True)
-class StandInRules:
-    """How the stand-in decides. Sets may be given as any iterable of strings.
-
-    known_claim_types:   the claim types PSRM knows (empty: any non-empty type).
-    unknown_debtors:     CPR/CVR numbers PSRM does not know (OPRETFORDRING -> AFVIST).
-    hearing_claim_types: types that go to hearing (HOERING) first.
-    hearing_days:        calendar days after the submission that a hearing resolves.
-    hearing_outcome:     what a hearing resolves to.
-    settle_share:        the share (0..1) of the open claims settled each month.
-    settle_instalments:  a picked claim pays ceil(balance at its first settlement / this) a
-                         month (1: all at once).
-    fail_calls:          the next this many calls raise PsrmUnavailable (as a timeout would).
-    fail_after_effect:   True: the failing call takes effect first and only its answer is lost
-                         (the hard case: a retry must not create twice); False: nothing arrives.
-    """
-
-    known_claim_types: frozenset[str] = field(default_factory=frozenset)
-    unknown_debtors: frozenset[str] = field(default_factory=frozenset)
-    hearing_claim_types: frozenset[str] = field(default_factory=frozenset)
-    hearing_days: int = 14
-    hearing_outcome: Literal["UDFOERT", "AFVIST"] = "UDFOERT"
-    settle_share: float = 0.5
-    settle_instalments: int = 1
-    fail_calls: int = 0
-    fail_after_effect: bool = True
-
-    def __post_init__(self) -> None:
-        for name in ("known_claim_types", "unknown_debtors", "hearing_claim_types"):
-            object.__setattr__(self, name, frozenset(getattr(self, name) or ()))
-        if not 0.0 <= self.settle_share <= 1.0:
-            raise ValueError("settle_share is a share between 0 and 1")
-        if self.settle_instalments < 1 or self.hearing_days < 0 or self.fail_calls < 0:
-            raise ValueError("settle_instalments >= 1, hearing_days >= 0, fail_calls >= 0")
-
-
-@dataclass(frozen=True, slots=True)
-class PsrmClaim:
-    """A claim as the stand-in holds it (for tests and the demo to inspect)."""
-
-    psrm_fordring_id: str
-    municipality: str
-    reference: str
-    state: ClaimState
-    fordringstype: str
-    balance_ore: int
-    settled_ore: int
-    created_on: date
-
-
-def _month(d: date) -> str:
-    return f"{d.year:04d}-{d.month:02d}"
-
-
-def _next_month(m: str) -> str:
-    year, month = int(m[:4]), int(m[5:7])
-    return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
-
-
-def _month_first(m: str) -> date:
-    return date(int(m[:4]), int(m[5:7]), 1)
-
-
-def _month_last(m: str) -> date:
-    return _month_first(_next_month(m)) - timedelta(days=1)
-
-
-def _hash(*parts: str) -> int:
-    return int.from_bytes(hashlib.sha256(":".join(parts).encode()).digest()[:8], "big")
 
 
 class PsrmStandIn:
@@ -195,7 +103,7 @@ class PsrmStandIn:
         return {
             "version": 1,
             "instance": uuid.uuid4().hex[:8],
-            "settled_through": _month(self.clock.today().replace(day=1) - timedelta(days=1)),
+            "settled_through": month_of(self.clock.today().replace(day=1) - timedelta(days=1)),
             "seq": {"receipt": 0, "notification": 0, "claim": 0, "action": 0},
             "actions": {},
             "claims": {},
@@ -297,10 +205,10 @@ class PsrmStandIn:
 
     def _catch_up(self, s: dict[str, Any]) -> None:
         today = self.clock.today()
-        current = _month(today)
-        while _next_month(s["settled_through"]) < current:
-            month = _next_month(s["settled_through"])
-            self._resolve_hearings(s, _month_last(month))
+        current = month_of(today)
+        while next_month(s["settled_through"]) < current:
+            month = next_month(s["settled_through"])
+            self._resolve_hearings(s, month_last(month))
             self._settle(s, month)
             s["settled_through"] = month
         self._resolve_hearings(s, today)
@@ -319,7 +227,7 @@ class PsrmStandIn:
                 self._emit_receipt(s, action, KvitteringStatus.UDFOERT, psrm_id=claim["id"])
 
     def _settle(self, s: dict[str, Any], month: str) -> None:
-        first, last = _month_first(month), _month_last(month)
+        first, last = month_first(month), month_last(month)
         paid_out = previous_bank_day(last)
         for claim in list(s["claims"].values()):
             if claim["state"] != ClaimState.AKTIV or claim["balance"] <= 0:
@@ -327,7 +235,7 @@ class PsrmStandIn:
             start = max(first, date.fromisoformat(claim["active_from"]))
             if start > last:
                 continue
-            pick = _hash(claim["municipality"], claim["reference"], month)
+            pick = stable_hash(claim["municipality"], claim["reference"], month)
             if (pick >> 11) / float(1 << 53) >= self.rules.settle_share:
                 continue
             if claim.get("instalment") is None:
@@ -335,7 +243,7 @@ class PsrmStandIn:
                 claim["instalment"] = -(-claim["balance"] // parts)
             amount = min(claim["instalment"], claim["balance"])
             paid_on = start + timedelta(
-                days=_hash(month, claim["municipality"], claim["reference"])
+                days=stable_hash(month, claim["municipality"], claim["reference"])
                 % ((last - start).days + 1)
             )
             claim["balance"] -= amount
