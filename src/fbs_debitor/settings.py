@@ -74,6 +74,34 @@ class Settings(BaseSettings):
             )
         return self
 
+    # -- PSRM, the state debt collector (collection/adapters/psrm; docs/configuration.md) --------
+
+    psrm_adapter: Literal["standin", "files", "soap"] = "standin"
+    """How claims reach PSRM: ``standin`` (a built-in stand-in that answers as PSRM does: the
+    demo and the tests), ``files`` (XML files in ``psrm_folder`` that a transport carries) or
+    ``soap`` (PSRM's SOAP services at ``psrm_url``)."""
+
+    psrm_folder: str = "psrm"
+    """``files``: the exchange folder (``out/`` what we submit, ``in/`` receipts and
+    notifications, ``in/rejected/`` in-files that were not valid)."""
+
+    psrm_url: str = ""
+    """``soap``: the endpoint of PSRM's creditor services (through the debtor vendor)."""
+
+    psrm_timeout_s: float = 30.0
+    """``soap``: how long one call may take; then it counts as not answered and is retried
+    later with the same action ids."""
+
+    psrm_standin_state: str = ""
+    """``standin``: a JSON file that holds the stand-in's state, so that every process naming it
+    sees one PSRM (empty: in memory, per process)."""
+
+    @model_validator(mode="after")
+    def _psrm_soap_has_url(self) -> Self:
+        if self.psrm_adapter == "soap" and not self.psrm_url:
+            raise ValueError("FBS_DEBITOR_PSRM_ADAPTER=soap needs FBS_DEBITOR_PSRM_URL")
+        return self
+
     patron_token_secret: SecretStr = SecretStr("")
     """Development only: the key (32 characters or more) that signs and checks the patron tokens
     ``fbs-debitor patron token`` prints; the server and the command need the same. Empty: no

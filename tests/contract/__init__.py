@@ -1,0 +1,1 @@
+"""Contract tests: one set of tests that every implementation of an interface passes."""
