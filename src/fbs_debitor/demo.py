@@ -81,7 +81,7 @@ def seed_demo_with_history(system: System, *, patrons: int = 150, days: int = 12
     """The demo municipality with a few months of simulated history (fees, invoices, reminders,
     payments), so that every page has data; then :func:`seed_demo` for the API keys. Idempotent:
     an existing demo municipality is left as it is."""
-    from fbs_debitor.simulation.engine import Scenario, Simulation
+    from fbs_debitor.simulation.engine import Scenario, Simulation, demo_psrm
 
     if system.settings.env == "production":
         raise NotADemoDatabase("no demo in production (FBS_DEBITOR_ENV=production)")
@@ -89,7 +89,8 @@ def seed_demo_with_history(system: System, *, patrons: int = 150, days: int = 12
         refuse_real_database(conn)
         exists = tenants.find_municipality(conn, DEMO_KOMMUNEKODE) is not None
     if not exists:
-        sim_system = build_system(db=system.db, clock=SettableClock(system.clock.now()))
+        clock = SettableClock(system.clock.now())
+        sim_system = build_system(db=system.db, clock=clock, psrm=demo_psrm(clock))
         Simulation(
             sim_system, Scenario(municipality=DEMO_KOMMUNEKODE, patrons=patrons, days=days)
         ).run()

@@ -14,6 +14,8 @@ KEYS = {
     "claims_sent_to_debtor",
     "claims_paid",
     "claims_handed_to_psrm",
+    "psrm_rejected",
+    "psrm_settled_ore",
     "reminders_sent",
     "payments_imported",
     "unmatched_payments",
@@ -86,3 +88,6 @@ def test_default_demo_reconciles(tmp_path: Path) -> None:
     code, report = run_demo(tmp_path)
     assert code == 0
     check(report)
+    # the year reaches state collection: claims handed over, receipts, settlements
+    assert int(report["claims_handed_to_psrm"]) > 0  # type: ignore[call-overload]
+    assert int(report["psrm_settled_ore"]) > 0  # type: ignore[call-overload]

@@ -169,13 +169,13 @@ def demo(
     from fbs_debitor.core.clock import SettableClock, SystemClock
     from fbs_debitor.logging_setup import configure_logging
     from fbs_debitor.migrate import upgrade
-    from fbs_debitor.simulation.engine import Scenario, Simulation
+    from fbs_debitor.simulation.engine import Scenario, Simulation, demo_psrm
 
     if database == DEMO_DATABASE:
         for suffix in ("", "-wal", "-shm"):
             Path(f"fbs-debitor-demo.db{suffix}").unlink(missing_ok=True)
     clock = SettableClock(SystemClock().now())
-    system = build_system(database, clock=clock)
+    system = build_system(database, clock=clock, psrm=demo_psrm(clock))
     configure_logging("WARNING", json=True)
     upgrade(system.db)
     sim = Simulation(

@@ -1,9 +1,10 @@
 """Drive a whole municipality through the system for ``days`` simulated days (``fbs-debitor
 demo``): fees and replacement charges in the library, a cutoff in the middle, invoices and
 reminders in debtor, payments by bank file and at the till (on time, after a reminder, partly,
-twice, never, unmatched), debtor changes, and at the end a reconciliation of library against
-debtor. Delays are measured on the wall clock by the messaging layer, independent of the
-simulated calendar."""
+twice, never, unmatched), debtor changes, unpaid claims handed over to state collection (a PSRM
+stand-in on the simulated calendar: receipts, hearings, monthly settlements), and at the end a
+reconciliation of library, debtor and collection. Delays are measured on the wall clock by the
+messaging layer, independent of the simulated calendar."""
 
 from __future__ import annotations
 
@@ -20,13 +21,19 @@ from typing import Any
 from sqlalchemy import func, select
 
 from fbs_debitor.bootstrap import System
+from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn, StandInRules
+from fbs_debitor.collection.service.exchange import sync as psrm_sync
+from fbs_debitor.collection.service.handover import run_handover
+from fbs_debitor.collection.store import claims as collection_store
+from fbs_debitor.collection.store.tables import claims as collection_claims
+from fbs_debitor.collection.store.tables import receipts as psrm_receipts
 from fbs_debitor.contracts.registration import ClaimKind
 from fbs_debitor.core.clock import SettableClock
 from fbs_debitor.core.errors import DomainError
 from fbs_debitor.debtor import views
 from fbs_debitor.debtor.service import allocation
 from fbs_debitor.debtor.service.dunning import run_dunning
-from fbs_debitor.debtor.store.tables import accounts, invoices, reminders
+from fbs_debitor.debtor.store.tables import accounts, invoices, letters, reminders
 from fbs_debitor.debtor.store.tables import claims as debtor_claims
 from fbs_debitor.library.model import NewFee
 from fbs_debitor.library.service import accounts as library_accounts
@@ -51,6 +58,25 @@ from fbs_debitor.simulation.world import (
 from fbs_debitor.tenants.service import municipalities as tenants
 
 NAMES = {"101": ("København", "710100"), "461": ("Odense", "746100"), "751": ("Aarhus", "775100")}
+
+PSRM_TYPES = {"compensation": "BIBERSTAT"}
+"""The demo's PSRM claim types: replacement charges apart, every other kind ``BIBLIOTEK``."""
+
+DEMO_PSRM_RULES = StandInRules(
+    hearing_claim_types=frozenset({"BIBERSTAT"}),
+    hearing_days=21,
+    hearing_outcome="AFVIST",
+    settle_share=0.5,
+    settle_instalments=2,
+)
+"""How the demo's PSRM answers: fees are taken at once and half of them are paid off in two
+monthly instalments; replacement charges go to a hearing and come back rejected three weeks
+later (the acknowledgement did not satisfy Gældsstyrelsen), so the list for a person has some."""
+
+
+def demo_psrm(clock: SettableClock) -> PsrmStandIn:
+    """The PSRM stand-in of the demo, on the simulation's clock."""
+    return PsrmStandIn(clock, rules=DEMO_PSRM_RULES)
 
 
 @dataclass(frozen=True)
@@ -110,7 +136,7 @@ class Simulation:
                     self.k,
                     kind.value,
                     debtor_classification=f"BIB-{kind.value[:10].upper()}",
-                    psrm_claim_type="BIBLIOTEK",
+                    psrm_claim_type=PSRM_TYPES.get(kind.value, "BIBLIOTEK"),
                 )
         self.system.drain()
         with self.system.db.begin() as conn:
@@ -142,6 +168,31 @@ class Simulation:
         self.clock.set_date(today, hour=22)
         with self.system.db.begin() as conn:
             run_dunning(conn, self.clock, today, self.k)
+        self.system.drain()
+        self._letters_out()
+        self._collection(today)
+
+    def _letters_out(self) -> None:
+        """The day's letters reach the debtors. The demo's Digital Post takes them without
+        rendering each as PDF (``fbs-debitor letters deliver`` renders; a year of letters would
+        take minutes): what matters here is that the debtor was told, on this day."""
+        with self.system.db.begin() as conn:
+            conn.execute(
+                letters.update()
+                .where(letters.c.municipality == self.k, letters.c.status == "pending")
+                .values(status="delivered", delivered_at=self.clock.now())
+            )
+
+    def _collection(self, today: date) -> None:
+        """The hand-over run of the day, then PSRM's receipts and notifications."""
+        wiring = self.system.collection
+        if wiring is None:
+            return
+        with self.system.db.begin() as conn:
+            result = run_handover(conn, self.clock, today, self.k, wiring.facts)
+        if result.handed_over:
+            self.system.drain()
+        psrm_sync(self.system.db, self.clock, wiring.psrm, self.k)
         self.system.drain()
 
     def _new_fees(self, today: date) -> None:
@@ -339,7 +390,18 @@ class Simulation:
                     .select_from(debtor_claims)
                     .where(debtor_claims.c.municipality == k, debtor_claims.c.status == "paid")
                 ),
-                "claims_handed_to_psrm": 0,
+                "claims_handed_to_psrm": count(
+                    select(func.count())
+                    .select_from(collection_claims)
+                    .where(collection_claims.c.municipality == k)
+                ),
+                "psrm_rejected": count(
+                    select(func.count())
+                    .select_from(psrm_receipts)
+                    .where(psrm_receipts.c.municipality == k, psrm_receipts.c.status == "AFVIST")
+                ),
+                "psrm_settled_ore": collection_store.settled_total(conn, k),
+                "psrm_held_ore": rec.psrm_held_ore,
                 "reminders_sent": count(
                     select(func.count()).select_from(reminders).where(reminders.c.municipality == k)
                 ),
