@@ -13,14 +13,20 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from fbs_debitor.contracts.collection import CollectionFacts, CollectionTerms
+from fbs_debitor.core.clock import business_date
 from fbs_debitor.core.errors import NotFoundError
 from fbs_debitor.core.ids import parse_debtor_id
 from fbs_debitor.core.money import Money
+from fbs_debitor.debtor.model.billing import claim_parts, limitation_date, reminder_pay_by
 from fbs_debitor.debtor.model.claims import Account, Claim, ClaimEvent, EventKind
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, balance, principal_and_fees
+from fbs_debitor.debtor.model.rules import DebtorRules
 from fbs_debitor.debtor.service.agreements import latest_agreement
 from fbs_debitor.debtor.service.credit import credit_view
 from fbs_debitor.debtor.store import ledger
+from fbs_debitor.debtor.store.candidates import agreements_until
+from fbs_debitor.debtor.store.collection import handed_over_balances, load_facts
 from fbs_debitor.debtor.store.ledger import (
     BALANCE_ORE,
     PRINCIPAL_ORE,
@@ -32,6 +38,7 @@ from fbs_debitor.debtor.store.ledger import (
     with_postings,
 )
 from fbs_debitor.debtor.store.letters import letter_from_data
+from fbs_debitor.debtor.store.rules import load_setup
 from fbs_debitor.debtor.store.tables import (
     accounts,
     claims,
@@ -350,3 +357,71 @@ def list_letters(
         query = query.where(letters.c.status == status)
     query = query.order_by(letters.c.id.desc()).limit(limit).offset(offset)
     return [_summary(r) for r in conn.execute(query)]
+
+
+# -- state collection (decision 0022) ------------------------------------------------------------
+
+
+def collection_facts(
+    conn: Connection, municipality: str, on: date
+) -> tuple[CollectionTerms, list[CollectionFacts]]:
+    """The municipality's collection terms (from its debtor rules) and the facts of every open
+    claim with a positive balance, for the hand-over run on ``on``; claims in claim order.
+
+    Set-based: one grouped query and a few small reads (``store.collection.load_facts``), no
+    query per claim. The facts are as debtor knows them now; ``on`` picks nothing out (it is the
+    run's date, which the eligibility compares them with). The balance is split as letters split
+    it (``billing.claim_parts``: the principal from the postings' fee parts, what was settled of
+    debtor's own part taken from the reminder fees before the interest)."""
+    setup = load_setup(conn, municipality)
+    rules = setup.rules if setup is not None else DebtorRules()
+    terms = CollectionTerms(
+        municipality=municipality,
+        min_ore=rules.collection_min_ore,
+        days_after_deadline=rules.collection_days_after_deadline,
+        reminder_steps=len(rules.reminder_steps),
+    )
+    agreements = agreements_until(conn, municipality)
+    facts: list[CollectionFacts] = []
+    for r in load_facts(conn, municipality):
+        principal, fees, interest = claim_parts(
+            r.balance_ore, max(r.principal_ore, 0), r.reminder_fees_ore, r.interest_ore
+        )
+        facts.append(
+            CollectionFacts(
+                municipality=municipality,
+                claim_id=r.claim_id,
+                claim_kind=r.claim_kind,
+                legal_basis=r.legal_basis,
+                psrm_claim_type=r.psrm_claim_type,
+                acknowledged=r.acknowledged,
+                created_on=r.created_on,
+                due_date=r.due_date,
+                last_timely_payment_date=r.srb,
+                principal_ore=principal,
+                fees_ore=max(fees, 0),
+                interest_ore=max(interest, 0),
+                reminders_sent=r.last_step,
+                last_reminder_pay_by=(
+                    None if r.last_reminder_on is None else reminder_pay_by(r.last_reminder_on)
+                ),
+                announced_on=None if r.announced_at is None else business_date(r.announced_at),
+                agreement_until=agreements.get(r.account_id),
+                limitation_date=(
+                    None
+                    if r.limitation_from is None
+                    else limitation_date(r.limitation_from, r.acknowledged_on)
+                ),
+                debtor_id_type=r.id_type,
+                debtor_id=r.debtor_id,
+                deceased_on=r.deceased_on,
+                text=r.text,
+            )
+        )
+    return terms, facts
+
+
+def collection_balances(conn: Connection, municipality: str) -> dict[str, tuple[int, int]]:
+    """Claim id -> (balance now, total covered by PSRM's settlements, channel ``psrm``) in øre,
+    for every claim that is or was handed over (it has a ``handed_over`` event)."""
+    return handed_over_balances(conn, municipality)
