@@ -309,30 +309,38 @@ def in_collection(conn: Connection, claim_pk: int) -> bool:
 
 
 def postings_since(conn: Connection, claim_pk: int, since: datetime) -> list[Any]:
-    """The claim's postings booked at or after ``since`` (kind, amount, effective date, the
-    channel of the payment of a coverage), in booking order."""
-    return list(
+    """The claim's postings booked at or after ``since`` as (kind, amount, effective date, the
+    channel of the payment of a coverage, else None), in booking order. Usually none: the
+    payments' channels are read only when there is a coverage among them."""
+    rows = list(
         conn.execute(
             select(
                 postings.c.kind,
                 postings.c.amount_ore,
                 postings.c.effective_on,
-                payments.c.channel,
-            )
-            .select_from(
-                postings.outerjoin(
-                    payments,
-                    and_(
-                        payments.c.message_id == postings.c.message_id,
-                        payments.c.municipality == postings.c.municipality,
-                        payments.c.channel != REGULATION_CHANNEL,
-                    ),
-                )
+                postings.c.message_id,
+                postings.c.municipality,
             )
             .where(postings.c.claim_pk == claim_pk, postings.c.booked_at >= since)
             .order_by(postings.c.id)
         )
     )
+    paid = {r.message_id for r in rows if r.kind == PostingKind.COVERAGE.value and r.message_id}
+    channels: dict[str, str] = {}
+    if paid:
+        channels = {
+            message_id: channel
+            for message_id, channel in conn.execute(
+                select(payments.c.message_id, payments.c.channel).where(
+                    payments.c.municipality == rows[0].municipality,
+                    payments.c.message_id.in_(sorted(paid)),
+                    payments.c.channel != REGULATION_CHANNEL,
+                )
+            )
+        }
+    return [
+        (r.kind, int(r.amount_ore), r.effective_on, channels.get(r.message_id or "")) for r in rows
+    ]
 
 
 def last_coverage_on(conn: Connection, claim_pk: int) -> date | None:
