@@ -14,11 +14,9 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from fbs_debitor.contracts.collection import CollectionFacts, CollectionTerms
-from fbs_debitor.core.clock import business_date
 from fbs_debitor.core.errors import NotFoundError
 from fbs_debitor.core.ids import parse_debtor_id
 from fbs_debitor.core.money import Money
-from fbs_debitor.debtor.model.billing import claim_parts, limitation_date, reminder_pay_by
 from fbs_debitor.debtor.model.claims import Account, Claim, ClaimEvent, EventKind
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, balance, principal_and_fees
 from fbs_debitor.debtor.model.rules import DebtorRules
@@ -381,44 +379,7 @@ def collection_facts(
         days_after_deadline=rules.collection_days_after_deadline,
         reminder_steps=len(rules.reminder_steps),
     )
-    agreements = agreements_until(conn, municipality)
-    facts: list[CollectionFacts] = []
-    for r in load_facts(conn, municipality):
-        principal, fees, interest = claim_parts(
-            r.balance_ore, max(r.principal_ore, 0), r.reminder_fees_ore, r.interest_ore
-        )
-        facts.append(
-            CollectionFacts(
-                municipality=municipality,
-                claim_id=r.claim_id,
-                claim_kind=r.claim_kind,
-                legal_basis=r.legal_basis,
-                psrm_claim_type=r.psrm_claim_type,
-                acknowledged=r.acknowledged,
-                created_on=r.created_on,
-                due_date=r.due_date,
-                last_timely_payment_date=r.srb,
-                principal_ore=principal,
-                fees_ore=max(fees, 0),
-                interest_ore=max(interest, 0),
-                reminders_sent=r.last_step,
-                last_reminder_pay_by=(
-                    None if r.last_reminder_on is None else reminder_pay_by(r.last_reminder_on)
-                ),
-                announced_on=None if r.announced_at is None else business_date(r.announced_at),
-                agreement_until=agreements.get(r.account_id),
-                limitation_date=(
-                    None
-                    if r.limitation_from is None
-                    else limitation_date(r.limitation_from, r.acknowledged_on)
-                ),
-                debtor_id_type=r.id_type,
-                debtor_id=r.debtor_id,
-                deceased_on=r.deceased_on,
-                text=r.text,
-            )
-        )
-    return terms, facts
+    return terms, load_facts(conn, municipality, agreements_until(conn, municipality))
 
 
 def collection_balances(conn: Connection, municipality: str) -> dict[str, tuple[int, int]]:

@@ -12,13 +12,17 @@ per claim.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, String, and_, case, func, select, type_coerce, update
 
-from fbs_debitor.contracts.collection import PSRM_CHANNEL
+from fbs_debitor.contracts.collection import PSRM_CHANNEL, CollectionFacts
+from fbs_debitor.core.clock import business_date
+from fbs_debitor.debtor.model.billing import claim_parts, limitation_date, reminder_pay_by
 from fbs_debitor.debtor.model.claims import ClaimStatus, EventKind
 from fbs_debitor.debtor.model.ledger import PostingKind
 from fbs_debitor.debtor.store.candidates import (
@@ -46,39 +50,6 @@ REGULATION_CHANNEL = "regulation"
 they share a payment's message id, so joins from a posting to its payment skip them."""
 REMINDER_LETTER = "reminder"
 """``debtor_letter.kind`` of a reminder letter."""
-
-
-@dataclass(frozen=True, slots=True)
-class FactsRow:
-    """One open claim with a positive balance as the facts query reads it (dates parsed).
-
-    reminder_fees_ore / interest_ore: what was *posted* of each (the split of what is left is
-    ``billing.claim_parts``'s); limitation_from: the claim's own due date (None: not invoiced);
-    acknowledged: the debtor's latest acknowledgement (payment that stands, agreement)."""
-
-    claim_pk: int
-    claim_id: str
-    account_id: int
-    claim_kind: str
-    legal_basis: str
-    psrm_claim_type: str
-    acknowledged: bool
-    created_on: date
-    text: str
-    due_date: date | None
-    srb: date | None
-    id_type: str
-    debtor_id: str
-    deceased_on: date | None
-    balance_ore: int
-    principal_ore: int
-    reminder_fees_ore: int
-    interest_ore: int
-    last_step: int
-    last_reminder_on: date | None
-    announced_at: datetime | None
-    limitation_from: date | None
-    acknowledged_on: date | None
 
 
 class _Dates(dict[Any, date | None]):
@@ -182,13 +153,53 @@ def _query(municipality: str) -> Any:
     )
 
 
-def load_facts(conn: Connection, municipality: str) -> list[FactsRow]:
-    """Every open claim of ``municipality`` with a positive balance, in claim order (module
-    docstring: one grouped query and a few small reads)."""
+@contextmanager
+def _bulk_read(conn: Connection) -> Iterator[None]:
+    """Hold the cyclic garbage collector while 200,000 facts are built (none is cyclic; its full
+    collections would scan them over and over) and, on SQLite, give the connection a 128 MB page
+    cache for the read; both restored afterwards (as the dunning run does)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    before = None
+    if conn.dialect.name == "sqlite":
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql("PRAGMA cache_size=-131072")
+    try:
+        yield
+    finally:
+        if before is not None:
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+        if was_enabled:
+            gc.enable()
+
+
+def load_facts(
+    conn: Connection, municipality: str, agreements: dict[int, date]
+) -> list[CollectionFacts]:
+    """The facts of every open claim of ``municipality`` with a positive balance, in claim order
+    (module docstring: one grouped query and a few small reads). ``agreements``: account id ->
+    the end of its newest payment agreement.
+
+    The balance is split as a letter splits it (``billing.claim_parts``); the date to pay by of
+    the last reminder is dunning's (``billing.reminder_pay_by``); the limitation date is the
+    write-off rule's (``billing.limitation_date`` from the claim's own due date and its latest
+    acknowledgement)."""
+    with _bulk_read(conn):
+        return _facts(conn, municipality, agreements)
+
+
+def _facts(
+    conn: Connection, municipality: str, agreements: dict[int, date]
+) -> list[CollectionFacts]:
     dates = _Dates()
     agreed = agreements_covering(conn, municipality)
-    out: list[FactsRow] = []
-    reversed_: list[int] = []
+    rows = conn.execute(_query(municipality)).all()
+    standing: dict[int, date] = {}
+    reversed_ = [int(r[0]) for r in rows if r[-1]]
+    if reversed_:  # a reversed payment acknowledges nothing: the latest that stands counts
+        standing = payments_standing(conn, reversed_)
+    announced: dict[datetime, date] = {}
+    out: list[CollectionFacts] = []
     for (
         claim_pk,
         claim_id,
@@ -214,50 +225,52 @@ def load_facts(conn: Connection, municipality: str) -> list[FactsRow]:
         limitation_from,
         last_paid_on,
         any_reversal,
-    ) in conn.execute(_query(municipality)):
+    ) in rows:
+        principal, fees, interest = claim_parts(
+            int(balance_ore), max(int(principal_ore), 0), int(fees_ore), int(interest_ore)
+        )
+        paid_on = standing.get(claim_pk) if any_reversal else dates[last_paid_on]
+        since = dates[limitation_from]
+        last_reminder = dates[last_on]
+        told: date | None = None
+        if announced_at is not None:
+            told = announced.get(announced_at)
+            if told is None:
+                told = announced[announced_at] = business_date(announced_at)
         created = dates[created_on]
         assert created is not None
-        if any_reversal:
-            reversed_.append(len(out))
         out.append(
-            FactsRow(
-                claim_pk=int(claim_pk),
+            CollectionFacts(
+                municipality=municipality,
                 claim_id=claim_id,
-                account_id=int(account_id),
                 claim_kind=claim_kind,
                 legal_basis=legal_basis,
                 psrm_claim_type=psrm_claim_type,
                 acknowledged=bool(acknowledged),
                 created_on=created,
-                text=text,
                 due_date=dates[due_date],
-                srb=dates[srb],
-                id_type=id_type,
+                last_timely_payment_date=dates[srb],
+                principal_ore=principal,
+                fees_ore=fees if fees > 0 else 0,
+                interest_ore=interest if interest > 0 else 0,
+                reminders_sent=int(last_step or 0),
+                last_reminder_pay_by=(
+                    None if last_reminder is None else reminder_pay_by(last_reminder)
+                ),
+                announced_on=told,
+                agreement_until=agreements.get(account_id),
+                limitation_date=(
+                    None
+                    if since is None
+                    else limitation_date(since, acknowledged_on(paid_on, agreed.get(claim_pk)))
+                ),
+                debtor_id_type=id_type,
                 debtor_id=debtor_id,
                 deceased_on=dates[deceased_on],
-                balance_ore=int(balance_ore),
-                principal_ore=int(principal_ore),
-                reminder_fees_ore=int(fees_ore),
-                interest_ore=int(interest_ore),
-                last_step=int(last_step or 0),
-                last_reminder_on=dates[last_on],
-                announced_at=announced_at,
-                limitation_from=dates[limitation_from],
-                acknowledged_on=acknowledged_on(dates[last_paid_on], agreed.get(int(claim_pk))),
+                text=text,
             )
         )
-    if reversed_:  # a reversed payment acknowledges nothing: the latest that stands counts
-        standing = payments_standing(conn, [out[i].claim_pk for i in reversed_])
-        for i in reversed_:
-            row = out[i]
-            out[i] = _replace_acknowledged(
-                row, acknowledged_on(standing.get(row.claim_pk), agreed.get(row.claim_pk))
-            )
     return out
-
-
-def _replace_acknowledged(row: FactsRow, on: date | None) -> FactsRow:
-    return replace(row, acknowledged_on=on)
 
 
 # -- the hand-over and its reports ---------------------------------------------------------------
