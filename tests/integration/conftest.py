@@ -16,6 +16,7 @@ from fbs_debitor.tenants.model import Role
 from fbs_debitor.tenants.service import keys as tenant_keys
 from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
+from tests.integration.debtor_collection_support import Collection
 from tests.integration.debtor_billing_support import (
     CREDITOR,
     LIBRARY_KEY,
@@ -81,3 +82,10 @@ def live(system: System) -> System:
     """The whole system with København (101) set up, its set-up delivered."""
     set_up_kobenhavn(system)
     return system
+
+
+@pytest.fixture
+def collection(live: System) -> Collection:
+    """København set up (library and debtor), the clock on Monday 2 March 2026; the hands of
+    the debtor-side collection tests."""
+    return Collection(live)

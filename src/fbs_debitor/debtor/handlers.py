@@ -3,7 +3,10 @@
 * the five registration messages (``contracts.registration.REGISTRATION_MESSAGES``): read the
   payload as its contract and apply it; a payload that does not read is refused (recorded and
   answered), never retried, because retrying cannot make it readable;
-* ``tenants.MunicipalityConfigured.v1``: keep debtor's copy of the municipality's set-up.
+* ``tenants.MunicipalityConfigured.v1``: keep debtor's copy of the municipality's set-up;
+* ``payment.PaymentReceived/PaymentReversed.v1``: allocation (leg 3);
+* ``collection.ClaimHandedOver/ClaimReturned/ClaimWrittenOffInCollection.v1``: the claim went to
+  PSRM, came back, or PSRM wrote it off (``service.handover``, decision 0022).
 
 Anything else a handler raises (a database error) makes the worker retry the message.
 
@@ -20,13 +23,18 @@ from pathlib import Path
 import pydantic
 from sqlalchemy import Connection
 
+from fbs_debitor.contracts.collection import (
+    ClaimHandedOver,
+    ClaimReturned,
+    ClaimWrittenOffInCollection,
+)
 from fbs_debitor.contracts.payment import PaymentReceived, PaymentReversed
 from fbs_debitor.contracts.registration import BY_TYPE, REGISTRATION_MESSAGES
 from fbs_debitor.contracts.tenants import MunicipalityConfigured
 from fbs_debitor.core.clock import Clock
 from fbs_debitor.core.db import Database
 from fbs_debitor.debtor.adapters.address.configured import configured_lookup
-from fbs_debitor.debtor.service import allocation, intake, municipalities, unmatched
+from fbs_debitor.debtor.service import allocation, handover, intake, municipalities, unmatched
 from fbs_debitor.debtor.service.bulk_intake import Incoming, apply_registrations_bulk
 from fbs_debitor.debtor.service.dunning import DunningResult, run_dunning
 from fbs_debitor.debtor.service.invoicing import InvoicingResult, run_invoicing
@@ -139,6 +147,22 @@ def register(router: Router, clock: Clock) -> None:
 
     router.subscribe(PaymentReceived.MESSAGE_TYPE, CONSUMER, on_payment, batch=on_payments)
     router.subscribe(PaymentReversed.MESSAGE_TYPE, CONSUMER, on_reversal)
+
+    def on_handed_over(conn: Connection, envelope: Envelope) -> None:
+        message = ClaimHandedOver.from_payload(envelope.payload)
+        handover.hand_over(conn, clock, message, envelope.message_id)
+
+    def on_returned(conn: Connection, envelope: Envelope) -> None:
+        message = ClaimReturned.from_payload(envelope.payload)
+        handover.take_back(conn, clock, message, envelope.message_id)
+
+    def on_written_off(conn: Connection, envelope: Envelope) -> None:
+        message = ClaimWrittenOffInCollection.from_payload(envelope.payload)
+        handover.write_off_in_collection(conn, clock, message, envelope.message_id)
+
+    router.subscribe(ClaimHandedOver.MESSAGE_TYPE, CONSUMER, on_handed_over)
+    router.subscribe(ClaimReturned.MESSAGE_TYPE, CONSUMER, on_returned)
+    router.subscribe(ClaimWrittenOffInCollection.MESSAGE_TYPE, CONSUMER, on_written_off)
 
 
 def invoicing_job(db: Database, clock: Clock) -> InvoicingResult:

@@ -13,14 +13,18 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from fbs_debitor.contracts.collection import CollectionFacts, CollectionTerms
 from fbs_debitor.core.errors import NotFoundError
 from fbs_debitor.core.ids import parse_debtor_id
 from fbs_debitor.core.money import Money
 from fbs_debitor.debtor.model.claims import Account, Claim, ClaimEvent, EventKind
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, balance, principal_and_fees
+from fbs_debitor.debtor.model.rules import DebtorRules
 from fbs_debitor.debtor.service.agreements import latest_agreement
 from fbs_debitor.debtor.service.credit import credit_view
 from fbs_debitor.debtor.store import ledger
+from fbs_debitor.debtor.store.candidates import agreements_until
+from fbs_debitor.debtor.store.collection import handed_over_balances, load_facts
 from fbs_debitor.debtor.store.ledger import (
     BALANCE_ORE,
     PRINCIPAL_ORE,
@@ -32,6 +36,7 @@ from fbs_debitor.debtor.store.ledger import (
     with_postings,
 )
 from fbs_debitor.debtor.store.letters import letter_from_data
+from fbs_debitor.debtor.store.rules import load_setup
 from fbs_debitor.debtor.store.tables import (
     accounts,
     claims,
@@ -350,3 +355,34 @@ def list_letters(
         query = query.where(letters.c.status == status)
     query = query.order_by(letters.c.id.desc()).limit(limit).offset(offset)
     return [_summary(r) for r in conn.execute(query)]
+
+
+# -- state collection (decision 0022) ------------------------------------------------------------
+
+
+def collection_facts(
+    conn: Connection, municipality: str, on: date
+) -> tuple[CollectionTerms, list[CollectionFacts]]:
+    """The municipality's collection terms (from its debtor rules) and the facts of every open
+    claim with a positive balance, for the hand-over run on ``on``; claims in claim order.
+
+    Set-based: one grouped query and a few small reads (``store.collection.load_facts``), no
+    query per claim. The facts are as debtor knows them now; ``on`` picks nothing out (it is the
+    run's date, which the eligibility compares them with). The balance is split as letters split
+    it (``billing.claim_parts``: the principal from the postings' fee parts, what was settled of
+    debtor's own part taken from the reminder fees before the interest)."""
+    setup = load_setup(conn, municipality)
+    rules = setup.rules if setup is not None else DebtorRules()
+    terms = CollectionTerms(
+        municipality=municipality,
+        min_ore=rules.collection_min_ore,
+        days_after_deadline=rules.collection_days_after_deadline,
+        reminder_steps=len(rules.reminder_steps),
+    )
+    return terms, load_facts(conn, municipality, agreements_until(conn, municipality))
+
+
+def collection_balances(conn: Connection, municipality: str) -> dict[str, tuple[int, int]]:
+    """Claim id -> (balance now, total covered by PSRM's settlements, channel ``psrm``) in øre,
+    for every claim that is or was handed over (it has a ``handed_over`` event)."""
+    return handed_over_balances(conn, municipality)

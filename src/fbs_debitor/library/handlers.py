@@ -3,7 +3,8 @@
 * ``tenants.MunicipalityConfigured.v1``: the library's copy of the set-up (agency id, cutoff);
 * ``tenants.SortimentMapped.v1``: the copy of one kind's mapping; fees held for it go at once;
 * ``registration.RegistrationAccepted.v1`` / ``RegistrationRejected.v1``: debtor's answers;
-* ``coverage.ClaimCovered/ClaimWrittenOff/CoverageReversed/ClaimClosed.v1``: leg 4.
+* ``coverage.ClaimCovered/ClaimWrittenOff/CoverageReversed/ClaimClosed.v1``: leg 4;
+* ``coverage.ClaimCollectionChanged.v1``: the fee went to state collection or came back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import Connection
 
 from fbs_debitor.contracts.coverage import (
     ClaimClosed,
+    ClaimCollectionChanged,
     ClaimCovered,
     ClaimWrittenOff,
     CoverageMessage,
@@ -27,7 +29,14 @@ from fbs_debitor.messaging.router import Router
 
 CONSUMER = "library"
 COVERAGE_BY_TYPE: dict[str, type[CoverageMessage]] = {
-    c.MESSAGE_TYPE: c for c in (ClaimCovered, ClaimWrittenOff, CoverageReversed, ClaimClosed)
+    c.MESSAGE_TYPE: c
+    for c in (
+        ClaimCovered,
+        ClaimWrittenOff,
+        CoverageReversed,
+        ClaimClosed,
+        ClaimCollectionChanged,
+    )
 }
 
 

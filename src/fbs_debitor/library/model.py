@@ -43,6 +43,10 @@ BLOCK_THRESHOLD = Money(20000)
 DOMAIN.md "Typical figures") is blocked from borrowing. Recomputed on every read."""
 
 
+IN_COLLECTION_TEXT = "Overdraget til inddrivelse hos Gældsstyrelsen. Betal via gaeldst.dk"
+"""What the FBS fee API says of a fee handed over to state collection (decision 0022)."""
+
+
 class FeeStatus(StrEnum):
     OPEN = "open"
     PAID = "paid"
@@ -77,6 +81,8 @@ class EventKind(StrEnum):
     WRITTEN_OFF = "written_off"  # debtor wrote the claim off; amount: -x
     COVERAGE_REVERSED = "coverage_reversed"  # a payment was reversed; amount: +x
     DEBTOR_CLOSED = "debtor_closed"  # debtor closed the claim (paid, written off, cancelled)
+    IN_COLLECTION = "in_collection"  # handed over to Gældsstyrelsen (PSRM)
+    OUT_OF_COLLECTION = "out_of_collection"  # back from Gældsstyrelsen; text: why
 
 
 class PaymentStatus(StrEnum):
@@ -179,6 +185,9 @@ class Fee:
     registration_message_id: str | None
     """Message id of the latest ClaimRegistered sent."""
     materials: tuple[FeeMaterial, ...] = ()
+    in_collection: bool = False
+    """Handed over to state collection: the citizen pays Gældsstyrelsen, not the municipality
+    (``coverage.ClaimCollectionChanged``); the open amount still follows debtor's principal."""
 
     @property
     def claim_id(self) -> str:
@@ -193,6 +202,14 @@ class Fee:
     def payable_by_client(self) -> bool:
         """Whether it may be paid in the library (FBS ``payableByClient``): old, not moved, open."""
         return not self.in_debtor and self.status is FeeStatus.OPEN
+
+    @property
+    def fbs_reason_message(self) -> str:
+        """The FBS ``reasonMessage``: the fee's own text, and while it is in collection first
+        the sentence that sends the citizen to Gældsstyrelsen (:data:`IN_COLLECTION_TEXT`)."""
+        if self.in_collection and self.status is FeeStatus.OPEN:
+            return f"{IN_COLLECTION_TEXT} ({self.reason_message})"
+        return self.reason_message
 
     @property
     def regulation_goes_to_debtor(self) -> bool:

@@ -70,6 +70,8 @@ class WriteOffRule(StrEnum):
     INTEREST_CORRECTION = "interest_correction"
     """Interest added for months whose principal a payment had already paid (by the payment's
     own date; it reached debtor later): taken back."""
+    COLLECTION = "collection"
+    """Written off by PSRM as uncollectable (``collection.ClaimWrittenOffInCollection``)."""
     PAID_IN_TIME = "paid_in_time"
     """Reminder fees and interest that arose after the day a payment settled the claim (the
     payment reached debtor later): not owed."""

@@ -60,7 +60,8 @@ class Refusal(StrEnum):
     CLAIM_CANCELLED = "claim-cancelled"
     """Anything for a claim that was cancelled."""
     CLAIM_NOT_OPEN = "claim-not-open"
-    """A regulation for a claim that is paid, written off or handed over to collection."""
+    """A regulation for a claim that is paid or written off (a claim handed over to collection
+    takes regulations: they are reported to collection, decision 0022)."""
 
 
 class IdType(StrEnum):
@@ -87,7 +88,10 @@ class ClaimStatus(StrEnum):
     WRITTEN_OFF = "written_off"
     """Written off by the municipality."""
     HANDED_OVER = "handed_over"
-    """Handed over to state collection (PSRM)."""
+    """Handed over to state collection (PSRM): never reminded, charged interest or written off
+    by a rule; regulations, local payments and staff write-offs are accepted and each reported
+    to collection (``collection.HandedOverClaimChanged``); fully covered it is ``paid``, and
+    returned by PSRM ``open`` again (decision 0022)."""
 
 
 class EventKind(StrEnum):
@@ -104,6 +108,14 @@ class EventKind(StrEnum):
     """The claim was held; detail holds ``reason`` ("guardian required") and ``text``."""
     RELEASED = "released"
     """A held claim became open (its debtor is now of age); detail holds the debtor, masked."""
+    HANDED_OVER = "handed_over"
+    """Collection handed the claim over to PSRM (``collection.ClaimHandedOver``); detail holds
+    the date, the PSRM claim type, the amounts handed over and ``marked`` ("yes": the claim went
+    ``handed_over``; "no": it was no longer open and owed nothing, so it was reported back to be
+    recalled, decision 0022)."""
+    RETURNED = "returned"
+    """PSRM rejected or sent back the claim (``collection.ClaimReturned``); detail holds PSRM's
+    ``code`` and ``reason``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,6 +359,19 @@ def claim_exists(claim_id: str) -> ValidationError:
         f"Fordringen {claim_id} er allerede registreret / claim {claim_id} exists already",
         code=Refusal.CLAIM_EXISTS,
     )
+
+
+REGULABLE: frozenset[ClaimStatus] = frozenset(
+    {ClaimStatus.OPEN, ClaimStatus.HELD, ClaimStatus.HANDED_OVER}
+)
+"""The statuses that take the library's write-ups, write-downs and cancellations: a claim PSRM
+holds too (the change is reported to collection, decision 0022)."""
+
+
+def require_regulable(status: ClaimStatus, claim_id: str) -> None:
+    """Raise unless the claim takes a regulation (:data:`REGULABLE`), as :func:`require_open`."""
+    if status not in REGULABLE:
+        require_open(status, claim_id)
 
 
 def require_open(status: ClaimStatus, claim_id: str) -> None:

@@ -16,6 +16,12 @@ is known but owes nothing now, such as a second payment of a settled invoice); t
 principal it knows (``ClaimCovered``, and ``ClaimClosed`` when nothing is left). Every affected
 invoice's amount due goes back to the channels (``InvoiceUpdated``), and the channel hears how its
 payment went (``PaymentAllocated``).
+
+Claims handed over to collection (decision 0022) are paid like open ones: a payment that reaches
+the municipality (any channel but ``psrm``) covers them and is reported to collection
+(``HandedOverClaimChanged``, change ``covered``, the payment's own date), as is the reversal of
+such a payment (``coverage_reversed``). PSRM's settlement (channel ``psrm``, naming its claim)
+covers exactly that claim and is never reported back; for a claim closed since, it is credit.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from sqlalchemy import (
     update,
 )
 
+from fbs_debitor.contracts.collection import PSRM_CHANNEL, Change
 from fbs_debitor.contracts.coverage import (
     ClaimClosed,
     ClaimCovered,
@@ -46,8 +53,10 @@ from fbs_debitor.debtor.model.allocation import Component, plan_allocation
 from fbs_debitor.debtor.model.billing import WriteOffRule
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, principal_and_fees
+from fbs_debitor.debtor.service.collection import changed_message, report_change
 from fbs_debitor.debtor.service.regulation import REGULATION_CHANNEL, record_credit
 from fbs_debitor.debtor.store.allocation import AllocationState, ClaimState
+from fbs_debitor.debtor.store.collection import in_collection
 from fbs_debitor.debtor.store.ledger import append_postings, claim_balances
 from fbs_debitor.debtor.store.tables import claims, invoices, payments, postings, write_offs
 
@@ -88,6 +97,8 @@ def _targets(
         chosen = state.chosen(m, msg.claim_ids)
         if chosen:
             return chosen, chosen[0].account_id, "the claims the payer chose"
+        if msg.channel == PSRM_CHANNEL:  # PSRM's money for a claim closed since: credit
+            return [], state.account_of(m, msg.claim_ids), "PSRM's settlement of a closed claim"
         # paid already (another receipt for the same slip): the money is still the debtor's
         account = state.account_of(m, msg.claim_ids)
         if account is None and msg.debtor is not None:
@@ -108,7 +119,7 @@ def _targets(
     if invoice_id is not None:
         invoice = state.invoices[invoice_id]
         rows = sorted(
-            (c for c in state.invoice_claims(invoice_id) if c.is_open), key=ClaimState.order_key
+            (c for c in state.invoice_claims(invoice_id) if c.is_payable), key=ClaimState.order_key
         )
         if not rows:  # the invoice is settled already: the debtor's other open claims
             rows = state.open_claims_of_account(invoice.account_id)
@@ -142,6 +153,8 @@ class _Run:
     coverage: list[Outgoing] = field(default_factory=list)
     invoices: list[Outgoing] = field(default_factory=list)
     answers: list[Outgoing] = field(default_factory=list)
+    reports: list[Outgoing] = field(default_factory=list)
+    """Reports to collection of local payments on claims PSRM holds (decision 0022)."""
 
 
 def allocate(
@@ -165,12 +178,17 @@ def allocate_many(
     insert_dicts(conn, payments, run.payments)
     insert_dicts(conn, write_offs, run.write_offs)
     changed = [
-        {"id": c.pk, "status": c.status, "coverage_sequence": c.coverage_sequence}
+        {
+            "id": c.pk,
+            "status": c.status,
+            "coverage_sequence": c.coverage_sequence,
+            "collection_sequence": c.collection_sequence,
+        }
         for c in state.claims.values()
         if c.changed
     ]
     update_rows(conn, claims, ["id"], changed)
-    messages = run.coverage + run.invoices + run.answers
+    messages = run.coverage + run.invoices + run.answers + run.reports
     if messages:
         send_many(conn, messages, source=SOURCE)
     return results
@@ -185,6 +203,10 @@ def _apply(
     state.applied_refs.add(key)
     rows, account_id, how = _targets(state, msg)
     now = clock.now()
+    # claims PSRM holds that a payment to the municipality covers are reported to collection
+    reported = (
+        [] if msg.channel == PSRM_CHANNEL else [(c, c.balance) for c in rows if c.handed_over]
+    )
     plan = plan_allocation([c.open_claim(msg.booked_on) for c in rows], Money(ore=msg.amount_ore))
     remaining, due_total = plan.remainder.ore, plan.due.ore
     paid: list[str] = []
@@ -203,6 +225,23 @@ def _apply(
         if claim.invoice_id is not None:
             invoice_ids.add(claim.invoice_id)
         _cover(run, now, msg, message_id, claim, fees, principal)
+    for claim, before in reported:
+        if claim.balance != before:
+            run.reports.append(
+                Outgoing(
+                    changed_message(
+                        clock,
+                        municipality=claim.municipality,
+                        claim_id=claim.claim_id,
+                        change=Change.COVERED,
+                        amount_ore=before - claim.balance,
+                        effective_on=msg.booked_on,
+                        remaining_ore=claim.balance,
+                        reason=f"{msg.channel} {msg.payment_ref}",
+                    ),
+                    sequence=claim.next_collection_sequence(),
+                )
+            )
     covered = msg.amount_ore - remaining
     if not rows and account_id is None:
         outcome, reason = "unmatched", how
@@ -351,7 +390,7 @@ def _waive_late_fees(
 
 def _close_if_paid(run: _Run, now: datetime, claim: ClaimState) -> None:
     """A claim that owes nothing any more is paid; the library hears ``ClaimClosed``."""
-    if claim.balance == 0 and claim.is_open:
+    if claim.balance == 0 and claim.is_payable:
         claim.status = ClaimStatus.PAID.value
         claim.changed = True
         run.coverage.append(
@@ -434,7 +473,10 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
                 account_id = int(row.account_id)
                 from_credit[account_id] = from_credit.get(account_id, 0) - int(posting.amount_ore)
             continue
-        before, _ = principal_and_fees(_ledger(conn, row.id))
+        before, before_fees = principal_and_fees(_ledger(conn, row.id))
+        held_by_psrm = row.status == ClaimStatus.HANDED_OVER.value or (
+            row.status == ClaimStatus.PAID.value and in_collection(conn, int(row.id))
+        )
         append_postings(
             conn,
             [
@@ -451,10 +493,22 @@ def reverse(conn: Connection, clock: Clock, msg: PaymentReversed) -> bool:
                 )
             ],
         )
-        after, _ = principal_and_fees(_ledger(conn, row.id))
+        after, after_fees = principal_and_fees(_ledger(conn, row.id))
         if row.status == ClaimStatus.PAID.value:
-            conn.execute(
-                update(claims).where(claims.c.id == row.id).values(status=ClaimStatus.OPEN.value)
+            reopened = ClaimStatus.HANDED_OVER if held_by_psrm else ClaimStatus.OPEN
+            conn.execute(update(claims).where(claims.c.id == row.id).values(status=reopened.value))
+        if held_by_psrm and payment.channel != PSRM_CHANNEL:
+            report_change(
+                conn,
+                clock,
+                int(row.id),
+                municipality=row.municipality,
+                claim_id=row.claim_id,
+                change=Change.COVERAGE_REVERSED,
+                amount_ore=after + after_fees - before - before_fees,
+                effective_on=clock.today(),
+                remaining_ore=after + after_fees,
+                reason=msg.reason or "reversed by the bank",
             )
         if after > before:
             send(

@@ -27,6 +27,10 @@ from credit, its ledger kept. A ``ClaimDebtorChanged`` to a person of age releas
 normal path; one to a minor holds an open claim. Staff list the held claims
 (:mod:`fbs_debitor.debtor.service.holds`).
 
+A claim handed over to collection takes write-ups, write-downs and cancellations like an open
+one, and each is reported to collection (``service.collection``, decision 0022); a change of
+debtor is refused for it (PSRM holds the claim against its debtor).
+
 Ordering: the worker applies the messages of one claim in their sequence order. A refused
 ClaimRegistered leaves no claim, so a corrected ClaimRegistered with a later sequence is accepted.
 """
@@ -39,6 +43,7 @@ from typing import Any
 import pydantic
 from sqlalchemy import Connection, update
 
+from fbs_debitor.contracts.collection import Change
 from fbs_debitor.contracts.registration import (
     ClaimCancelled,
     ClaimDebtorChanged,
@@ -68,6 +73,7 @@ from fbs_debitor.debtor.model.claims import (
     refused,
     require_open,
     require_positive,
+    require_regulable,
     require_write_up,
 )
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind
@@ -77,6 +83,7 @@ from fbs_debitor.debtor.model.minors import (
     needs_guardian,
 )
 from fbs_debitor.debtor.model.regulation import plan_cancellation, plan_write_down
+from fbs_debitor.debtor.service.collection import report_change
 from fbs_debitor.debtor.service.invoicing import (
     NewClaim,
     RegistrationInvoices,
@@ -279,7 +286,7 @@ def _regulate(
         if kind is PostingKind.WRITE_DOWN:
             _require_regulable(state, msg.claim_id)
         else:
-            require_open(ClaimStatus(state.status), msg.claim_id)
+            require_regulable(ClaimStatus(state.status), msg.claim_id)
         amount = (
             require_positive(msg.amount_ore, "write-down")
             if kind is PostingKind.WRITE_DOWN
@@ -295,19 +302,48 @@ def _regulate(
     if plan is None:
         _post(conn, clock, msg, state.id, kind, amount, message_id, msg.reason, Money.zero())
         _touch(conn, state.id, sequence)
-        return accepted(msg, message_id, Money(ore=int(state.balance_ore)) + amount)
+        after = int(state.balance_ore) + amount.ore
+        _report(conn, clock, msg, state, Change.WRITTEN_UP, after)
+        return accepted(msg, message_id, Money(ore=after))
     apply_plan(conn, clock, msg, state, plan, message_id, msg.reason)
     _touch(conn, state.id, sequence, status=plan.status)
     after = int(state.balance_ore) + sum(ore for _, ore, _ in plan.postings)
+    _report(conn, clock, msg, state, Change.WRITTEN_DOWN, after)
     return accepted(msg, message_id, Money(ore=after))
 
 
+def _report(
+    conn: Connection,
+    clock: Clock,
+    msg: ClaimWrittenDown | ClaimWrittenUp | ClaimCancelled,
+    state: Any,
+    change: Change,
+    after: int,
+) -> None:
+    """A regulation of a claim PSRM holds goes to collection too (decision 0022)."""
+    if state.status != ClaimStatus.HANDED_OVER.value:
+        return
+    report_change(
+        conn,
+        clock,
+        int(state.id),
+        municipality=msg.municipality,
+        claim_id=msg.claim_id,
+        change=change,
+        amount_ore=after - int(state.balance_ore),
+        effective_on=business_date(msg.occurred_at),
+        remaining_ore=after,
+        reason=mask_cprs_in_text(msg.reason),
+    )
+
+
 def _require_regulable(state: Any, claim_id: str) -> None:
-    """A write-down or cancellation takes an open claim and a paid one (whose payments then
-    become credit); every other state is refused as :func:`require_open` says."""
+    """A write-down or cancellation takes an open, held or handed-over claim and a paid one
+    (whose payments then become credit); every other state is refused as :func:`require_open`
+    says."""
     status = ClaimStatus(state.status)
     if status is not ClaimStatus.PAID:
-        require_open(status, claim_id)
+        require_regulable(status, claim_id)
 
 
 def _cancel(
@@ -323,6 +359,7 @@ def _cancel(
     plan = plan_cancellation(ledger.claim_parts(conn, state.id))
     apply_plan(conn, clock, msg, state, plan, message_id, msg.reason)
     _touch(conn, state.id, sequence, status=ClaimStatus.CANCELLED)
+    _report(conn, clock, msg, state, Change.CANCELLED, 0)
     _event(
         conn,
         clock,

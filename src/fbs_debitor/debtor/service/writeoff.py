@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
 
+from fbs_debitor.contracts.collection import Change
 from fbs_debitor.contracts.coverage import ClaimClosed, ClaimWrittenOff
 from fbs_debitor.contracts.sending import Outgoing, send_many
 from fbs_debitor.core.clock import Clock
@@ -36,6 +37,7 @@ from fbs_debitor.debtor.model.allocation import Component
 from fbs_debitor.debtor.model.billing import WriteOffRule, limitation_date
 from fbs_debitor.debtor.model.claims import ClaimStatus
 from fbs_debitor.debtor.model.ledger import Posting, PostingKind, fee_part_principal_first
+from fbs_debitor.debtor.service.collection import report_change
 from fbs_debitor.debtor.store.ledger import (
     BALANCE_ORE,
     PRINCIPAL_ORE,
@@ -80,6 +82,9 @@ class WriteOff:
     reason: str
     by: str = SYSTEM
     component: Component | None = None
+    status_left: ClaimStatus = ClaimStatus.OPEN
+    """The claim's status when something is left: ``open``, or ``handed_over`` for a claim PSRM
+    holds (written off by PSRM or by staff, decision 0022)."""
 
     @property
     def remaining_ore(self) -> int:
@@ -213,7 +218,7 @@ def apply_write_offs(
         marks.append(
             {
                 "claim_pk": w.claim_pk,
-                "new_status": (ClaimStatus.WRITTEN_OFF if closed else ClaimStatus.OPEN).value,
+                "new_status": (ClaimStatus.WRITTEN_OFF if closed else w.status_left).value,
                 "sequence": sequence,
             }
         )
@@ -265,9 +270,10 @@ def write_off_by_hand(
     by: str,
     component: Component | None = None,
 ) -> dict[str, Any]:
-    """Staff write off (part of) an open claim: ``amount`` (None: all that is left of it, or of
-    the ``component``), with the reason and who did it (both required, stored; CPR numbers in the
-    reason masked).
+    """Staff write off (part of) an open claim, or one handed over to collection (then the
+    write-off is reported to collection, ``written_off``, decision 0022): ``amount`` (None: all
+    that is left of it, or of the ``component``), with the reason and who did it (both required,
+    stored; CPR numbers in the reason masked).
 
     ``component`` None writes off the claim, the principal first; ``Component.FEES`` waives only
     debtor's reminder fees and interest (the library's amount is untouched and the library hears
@@ -302,9 +308,9 @@ def write_off_by_hand(
     pk, status, coverage_sequence, total, principal_total = row
     balance = Money(ore=int(total))
     principal = Money(ore=int(principal_total))
-    if status != ClaimStatus.OPEN.value:
+    if status not in (ClaimStatus.OPEN.value, ClaimStatus.HANDED_OVER.value):
         raise ConflictError(
-            f"claim {claim_id} is {status}; only an open claim can be written off",
+            f"claim {claim_id} is {status}; only an open or handed-over claim can be written off",
             code="claim-not-open",
         )
     left = {
@@ -336,8 +342,24 @@ def write_off_by_hand(
         reason=reason,
         by=by,
         component=component,
+        status_left=ClaimStatus(status),
     )
     message_ids = apply_write_offs(conn, clock, clock.today(), [item])
+    if status == ClaimStatus.HANDED_OVER.value:  # PSRM holds it: collection recalls it
+        message_ids.append(
+            report_change(
+                conn,
+                clock,
+                int(pk),
+                municipality=municipality,
+                claim_id=claim_id,
+                change=Change.WRITTEN_OFF,
+                amount_ore=item.amount_ore,
+                effective_on=clock.today(),
+                remaining_ore=item.remaining_ore,
+                reason=reason,
+            )
+        )
     return {
         "claim_id": claim_id,
         "written_off_ore": item.amount_ore,
@@ -345,7 +367,7 @@ def write_off_by_hand(
         "principal_written_off_ore": item.principal_part_ore,
         "fees_written_off_ore": -item.fee_part_ore,
         "remaining_ore": item.remaining_ore,
-        "status": (ClaimStatus.WRITTEN_OFF if item.remaining_ore == 0 else ClaimStatus.OPEN).value,
+        "status": (ClaimStatus.WRITTEN_OFF if item.remaining_ore == 0 else item.status_left).value,
         "reason": reason,
         "by": by,
         "messages": message_ids,

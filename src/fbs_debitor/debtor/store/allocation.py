@@ -28,6 +28,9 @@ from fbs_debitor.debtor.store.tables import accounts, claims, invoices, postings
 
 _FEE_KINDS = frozenset(k.value for k in FEE_KINDS)
 
+PAYABLE = frozenset({ClaimStatus.OPEN.value, ClaimStatus.HANDED_OVER.value})
+"""The statuses a payment covers (:attr:`ClaimState.is_payable`, decision 0022)."""
+
 CHUNK = 900
 """Values per ``IN`` list (SQLite allows 32,766 bound values; PostgreSQL more)."""
 
@@ -45,6 +48,8 @@ class ClaimState:
     created_on: date
     status: str
     coverage_sequence: int
+    collection_sequence: int = 0
+    """The last report to collection about it (``debtor_claim.collection_sequence``)."""
     ledger: list[tuple[int, int]] = field(default_factory=list)
     """(amount, fee part) in øre of each posting (``model.ledger.principal_and_fees``)."""
     fees_charged: list[tuple[date, int]] = field(default_factory=list)
@@ -58,13 +63,24 @@ class ClaimState:
         return sum(a for a, _ in self.ledger)
 
     @property
-    def is_open(self) -> bool:
-        return self.status == ClaimStatus.OPEN.value
+    def is_payable(self) -> bool:
+        """Whether a payment may cover it: it is open, or handed over to collection (a payment
+        that reaches the municipality still pays it, and is reported to collection)."""
+        return self.status in PAYABLE
+
+    @property
+    def handed_over(self) -> bool:
+        return self.status == ClaimStatus.HANDED_OVER.value
 
     def next_sequence(self) -> int:
         self.coverage_sequence += 1
         self.changed = True
         return self.coverage_sequence
+
+    def next_collection_sequence(self) -> int:
+        self.collection_sequence += 1
+        self.changed = True
+        return self.collection_sequence
 
     def order_key(self) -> tuple[bool, date, date, int]:
         """Its place in allocation order (:func:`allocation_order`)."""
@@ -222,14 +238,15 @@ class AllocationState:
         *,
         open_only: bool = False,
     ) -> list[ClaimState]:
-        """Read the claims that ``condition(part of values)`` selects; claims known already keep
-        their in-memory state. Returns every matching claim (known or new)."""
+        """Read the claims that ``condition(part of values)`` selects (``open_only``: those a
+        payment may cover, :data:`PAYABLE`); claims known already keep their in-memory state.
+        Returns every matching claim (known or new)."""
         found: list[ClaimState] = []
         new: list[ClaimState] = []
         for part in _chunks(list(values)):
             query = select(claims).where(condition(part))
             if open_only:
-                query = query.where(claims.c.status == ClaimStatus.OPEN.value)
+                query = query.where(claims.c.status.in_(sorted(PAYABLE)))
             if self.lock:
                 query = query.with_for_update()
             for r in self.conn.execute(query):
@@ -247,6 +264,7 @@ class AllocationState:
                     created_on=r.created_on,
                     status=r.status,
                     coverage_sequence=int(r.coverage_sequence),
+                    collection_sequence=int(r.collection_sequence),
                 )
                 self.claims[claim.pk] = claim
                 self.by_claim_id[(claim.municipality, claim.claim_id)] = claim.pk
@@ -303,10 +321,15 @@ class AllocationState:
         return [self.claims[pk] for pk in self._invoice_claims[invoice_id]]
 
     def open_claims_of_account(self, account_id: int) -> list[ClaimState]:
-        """The account's open claims (as of now in this run), in allocation order."""
+        """The account's claims a payment may cover (as of now in this run: open or handed
+        over), in allocation order."""
         self.account_claims_many([account_id])
         return sorted(
-            (self.claims[pk] for pk in self._account_claims[account_id] if self.claims[pk].is_open),
+            (
+                self.claims[pk]
+                for pk in self._account_claims[account_id]
+                if self.claims[pk].is_payable
+            ),
             key=ClaimState.order_key,
         )
 
@@ -338,5 +361,6 @@ class AllocationState:
             if (municipality, c) in self.by_claim_id
         }
         return sorted(
-            (self.claims[pk] for pk in pks if self.claims[pk].is_open), key=ClaimState.order_key
+            (self.claims[pk] for pk in pks if self.claims[pk].is_payable),
+            key=ClaimState.order_key,
         )

@@ -225,6 +225,9 @@ claims = Table(
     # ``due_date`` (the library's), else from this, else from the invoice it is on: never from a
     # later invoice (``candidates.LIMITATION_FROM``)
     Column("first_invoice_due_date", Date, nullable=True),
+    # the last per-claim sequence used for reports to collection about a claim PSRM holds
+    # (``collection.HandedOverClaimChanged``; 0: none sent; decision 0022)
+    Column("collection_sequence", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("municipality", "claim_id"),
 )
 

@@ -7,7 +7,8 @@
   integer øre by :meth:`Money.to_json_str`; no float is ever involved (the body is written by
   :func:`fees_v2_json`, not by a JSON encoder that would go through float);
 * ``payableByClient`` is true only for old open fees (created before the cutoff, not moved to
-  debtor); ``paidDate`` is set only for a fee paid in full and ``dueDate`` only when known, both
+  debtor); a fee handed over to state collection says so in ``reasonMessage`` (pay
+  Gældsstyrelsen, ``model.IN_COLLECTION_TEXT``), and is never payable here; ``paidDate`` is set only for a fee paid in full and ``dueDate`` only when known, both
   ``null`` otherwise (present, as FBS answers);
 * without ``includepaid`` only open fees are listed; without ``includenonpayable`` no open fee that
   the library may not take payment for (a paid fee is governed by ``includepaid`` alone).
@@ -123,7 +124,7 @@ def to_fee_v2(fee: Fee) -> FeeV2:
     return FeeV2(
         fee_id=fee.id,
         type=fee.kind,
-        reason_message=fee.reason_message,
+        reason_message=fee.fbs_reason_message,
         amount=fee.open,
         payable_by_client=fee.payable_by_client,
         creation_date=fee.creation_date,

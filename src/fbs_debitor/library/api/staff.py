@@ -151,6 +151,7 @@ def fee_json(fee: Fee, events: list[FeeEvent] | None = None) -> dict[str, Any]:
         "debtor_state": fee.debtor_state.value,
         "debtor_reason": fee.debtor_reason,
         "debtor_note": fee.debtor_note,
+        "in_collection": fee.in_collection,
         **_money("debtor_balance", fee.debtor_balance),
         "materials": [_material_json(m) for m in fee.materials],
     }

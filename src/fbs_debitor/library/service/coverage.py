@@ -8,6 +8,10 @@ that would take a fee below zero (the library wrote it down while the payment wa
 debtor refused that write-down) stops at zero and says so in the fee's history. A fee that
 reaches zero by coverage is ``paid`` with the payment date as ``paidDate``; by write-off it is
 ``closed``. A reversal reopens it.
+
+``ClaimCollectionChanged`` marks the fee as handed over to state collection (or back from it):
+the FBS fee API then sends the citizen to Gældsstyrelsen. It changes no amount: what PSRM
+collects reaches the library as a ``ClaimCovered`` like any payment (decision 0022).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import Connection
 
 from fbs_debitor.contracts.coverage import (
     ClaimClosed,
+    ClaimCollectionChanged,
     ClaimCovered,
     ClaimWrittenOff,
     CoverageMessage,
@@ -77,6 +82,20 @@ def coverage_change(
             )
         case ClaimClosed():
             return EventKind.DEBTOR_CLOSED, f"closed in debtor: {message.outcome}", None, {}
+        case ClaimCollectionChanged() if message.in_collection:
+            return (
+                EventKind.IN_COLLECTION,
+                "handed over to state collection: the citizen pays Gældsstyrelsen",
+                None,
+                {"in_collection": True},
+            )
+        case ClaimCollectionChanged():
+            return (
+                EventKind.OUT_OF_COLLECTION,
+                f"back from state collection: {message.reason or 'returned'}",
+                None,
+                {"in_collection": False},
+            )
         case _:
             raise TypeError(f"not a coverage message: {message.MESSAGE_TYPE}")
 

@@ -141,6 +141,7 @@ def settle(
         paid_date=changes.get("paid_date", fee.paid_date),
         last_sequence=changes.get("last_sequence", fee.last_sequence),
         registration_message_id=changes.get("registration_message_id", fee.registration_message_id),
+        in_collection=changes.get("in_collection", fee.in_collection),
     )
 
 

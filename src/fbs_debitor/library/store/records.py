@@ -105,6 +105,7 @@ def _fee(row: Row[Any], materials: tuple[FeeMaterial, ...]) -> Fee:
         last_sequence=row.last_sequence,
         registration_message_id=row.registration_message_id,
         materials=materials,
+        in_collection=bool(row.in_collection),
     )
 
 
@@ -215,6 +216,7 @@ def update_fees_after_coverage(conn: Connection, changed: Sequence[Fee], now: da
                 "paid_date": f.paid_date,
                 "debtor_state": f.debtor_state.value,
                 "debtor_reason": f.debtor_reason,
+                "in_collection": f.in_collection,
                 "updated_at": now,
             }
             for f in changed

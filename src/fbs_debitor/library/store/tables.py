@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 from fbs_debitor.core.db import ID_TYPE, UtcDateTime, metadata
@@ -84,6 +85,8 @@ fees = Table(
     Column("registration_message_id", String(36), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # handed over to state collection: the citizen pays Gældsstyrelsen (ClaimCollectionChanged)
+    Column("in_collection", Boolean, nullable=False, default=False, server_default=false()),
 )
 Index("ix_library_fee_patron", fees.c.municipality, fees.c.patron_id)
 Index("ix_library_fee_debtor_state", fees.c.municipality, fees.c.debtor_state, fees.c.kind)

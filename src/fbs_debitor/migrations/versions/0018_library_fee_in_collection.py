@@ -1,0 +1,31 @@
+"""library_fee.in_collection: the fee is with the state debt collector (Gældsstyrelsen)
+
+Set by ``coverage.ClaimCollectionChanged`` from debtor; while it is true the FBS fee API tells
+the citizen to pay Gældsstyrelsen instead of the municipality. Decision 0022.
+
+Revision ID: 0018
+Revises: 0017
+Create Date: 2026-12-03 10:05:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0018"
+down_revision: str | None = "0017"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("library_fee") as batch:
+        batch.add_column(
+            sa.Column("in_collection", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("library_fee") as batch:
+        batch.drop_column("in_collection")
