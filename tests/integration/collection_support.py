@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn, StandInRules
 from sqlalchemy import select
 
 from fbs_debitor.bootstrap import System, build_system
+from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn
+from fbs_debitor.collection.adapters.psrm.standin_rules import StandInRules
 from fbs_debitor.collection.service.exchange import SyncResult, sync
 from fbs_debitor.collection.service.handover import (
     HandoverResult,
@@ -57,6 +58,7 @@ class Chain:
         *,
         rules: dict[str, Any] | None = None,
         claim_types: dict[str, str] | None = None,
+        cutoff: date = date(2026, 1, 1),
     ) -> None:
         self.system = system
         self.letters = tmp / "letters"
@@ -73,7 +75,7 @@ class Chain:
                 name="København",
                 agency_id="710100",
                 creditor_number="89123456",
-                cutoff_date=date(2026, 1, 1),
+                cutoff_date=cutoff,
             )
             for kind, psrm_type in types.items():
                 tenants.map_claim_kind(
@@ -106,6 +108,7 @@ class Chain:
         kind: str = "fee",
         acknowledged: bool = False,
         due_date: date | None = None,
+        created_on: date | None = None,
     ) -> str:
         """A fee created in the library today; returns its claim id (sent and invoiced)."""
         with self.system.db.begin() as conn:
@@ -119,6 +122,7 @@ class Chain:
                     amount=Money(amount_ore),
                     acknowledged=acknowledged,
                     due_date=due_date,
+                    creation_date=created_on,
                 ),
             )
         self.system.drain()

@@ -16,7 +16,6 @@ from fbs_debitor.tenants.model import Role
 from fbs_debitor.tenants.service import keys as tenant_keys
 from fbs_debitor.tenants.service import municipalities as tenants
 from fbs_debitor.web.app import create_app
-from tests.integration.debtor_collection_support import Collection
 from tests.integration.debtor_billing_support import (
     CREDITOR,
     LIBRARY_KEY,
@@ -24,6 +23,7 @@ from tests.integration.debtor_billing_support import (
     Desk,
     K,
 )
+from tests.integration.debtor_collection_support import Collection
 from tests.integration.municipality_support import set_up_kobenhavn
 
 DATABASE_FIXTURES = ("database", "postgres_database", "empty_postgres")

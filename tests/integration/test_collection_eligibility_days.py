@@ -138,8 +138,8 @@ def test_a_payment_agreement(system: System, tmp_path: Path) -> None:
 def test_a_time_barred_claim(system: System, tmp_path: Path) -> None:
     # the library's due date three years back: time-barred from 20 July 2026 (forældelsesloven
     # § 3, counted from the claim's own due date); the municipality writes nothing off itself
-    chain = Chain(system, tmp_path, rules={"write_off_limitation": False})
-    claim = chain.fee(chain.patron(), due_date=date(2023, 7, 20))
+    chain = Chain(system, tmp_path, rules={"write_off_limitation": False}, cutoff=date(2023, 1, 1))
+    claim = chain.fee(chain.patron(), created_on=date(2023, 7, 6), due_date=date(2023, 7, 20))
     reminded(chain)
     assert chain.reasons(date(2026, 7, 19)) == {}
     assert chain.handover(date(2026, 7, 20)).claim_ids == []

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from fbs_debitor.collection.adapters.psrm.standin import StandInRules
 from sqlalchemy import func, select
 
+from fbs_debitor.collection.adapters.psrm.standin_rules import StandInRules
 from fbs_debitor.collection.service.handover import release, run_handover
 from fbs_debitor.collection.store.tables import actions, claims
 from fbs_debitor.contracts.payment import PaymentReceived
@@ -79,16 +79,27 @@ def test_a_repeated_run_and_a_late_receipt_hand_over_once(chain: Chain) -> None:
 def test_psrm_not_answering_is_retried_and_sends_once(
     database: Database, clock: SettableClock, tmp_path: Path
 ) -> None:
-    chain = rules_chain(database, clock, tmp_path, StandInRules(fail_calls=1))
+    # the first submits time out after PSRM took the action (only the answer is lost): the
+    # worker's batch, then the message alone; it waits for its backoff and goes again
+    chain = rules_chain(database, clock, tmp_path, StandInRules(fail_calls=2))
     (claim,) = ready(chain)
-    chain.handover(HAND_OVER_DAY)  # the first submit times out
+    chain.handover(HAND_OVER_DAY)
     assert chain.actions(claim)[0][3] == "queued"
-    chain.clock.advance(timedelta(minutes=30))  # past the backoff
+    chain.clock.advance(timedelta(minutes=30))  # past any backoff
     chain.system.drain()
+    with database.connect() as conn:
+        attempts = conn.execute(
+            select(outbox.c.attempts, outbox.c.status).where(
+                outbox.c.message_type == "collection.PsrmActionQueued.v1"
+            )
+        ).one()
+    assert attempts.attempts >= 1 and attempts.status == "sent"  # retried after the timeout
     assert chain.actions(claim)[0][3] == "sent"
-    assert len(chain.psrm.actions_received()) == 1
+    (action,) = chain.psrm.actions_received()  # one action in PSRM ...
+    assert chain.psrm.times_received(action.aktion_id) == 3  # ... that arrived three times
     chain.sync()
     assert chain.held(claim).state.value == "done"
+    assert chain.psrm.claim(claim, K) is not None
     chain.agreed()
 
 

@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from fbs_debitor.contracts.collection import CollectionFacts, CollectionTerms
 from fbs_debitor.core.errors import NotFoundError
@@ -36,12 +36,13 @@ from fbs_debitor.debtor.store.ledger import (
     with_postings,
 )
 from fbs_debitor.debtor.store.letters import letter_from_data
-from fbs_debitor.debtor.store.rules import load_setup
+from fbs_debitor.debtor.store.rules import billing_municipalities, load_setup
 from fbs_debitor.debtor.store.tables import (
     accounts,
     claims,
     invoices,
     letters,
+    payments,
     rejections,
     reminders,
 )
@@ -386,3 +387,21 @@ def collection_balances(conn: Connection, municipality: str) -> dict[str, tuple[
     """Claim id -> (balance now, total covered by PSRM's settlements, channel ``psrm``) in øre,
     for every claim that is or was handed over (it has a ``handed_over`` event)."""
     return handed_over_balances(conn, municipality)
+
+
+def collection_municipalities(conn: Connection) -> list[str]:
+    """The municipalities with a debtor set-up: the ones the hand-over run looks at."""
+    return billing_municipalities(conn)
+
+
+def channel_paid_in(conn: Connection, municipality: str, channel: str) -> int:
+    """Everything debtor received on ``channel`` (covered and kept as credit), reversals left out:
+    for ``psrm`` it must equal what collection says PSRM settled."""
+    total = conn.execute(
+        select(func.coalesce(func.sum(payments.c.amount_ore), 0)).where(
+            payments.c.municipality == municipality,
+            payments.c.channel == channel,
+            payments.c.reversed.is_(False),
+        )
+    ).scalar()
+    return int(total or 0)

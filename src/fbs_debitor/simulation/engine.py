@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from fbs_debitor.bootstrap import System
-from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn, StandInRules
+from fbs_debitor.collection.adapters.psrm.standin import PsrmStandIn
+from fbs_debitor.collection.adapters.psrm.standin_rules import StandInRules
 from fbs_debitor.collection.service.exchange import sync as psrm_sync
 from fbs_debitor.collection.service.handover import run_handover
 from fbs_debitor.collection.store import claims as collection_store

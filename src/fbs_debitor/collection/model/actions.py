@@ -22,7 +22,7 @@ covers the claim (or becomes the debtor's credit in debtor if nothing is left to
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
 

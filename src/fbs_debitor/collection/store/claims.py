@@ -289,8 +289,9 @@ def psrm_balances(
         )
     }
     one_action = [] if claim_id is None else [actions.c.claim_id == claim_id]
-    acted = dict(
-        conn.execute(
+    acted = {
+        c: int(total or 0)
+        for c, total in conn.execute(
             select(actions.c.claim_id, func.sum(actions.c.amount_ore))
             .where(
                 actions.c.municipality == municipality,
@@ -298,8 +299,8 @@ def psrm_balances(
                 *one_action,
             )
             .group_by(actions.c.claim_id)
-        ).tuples()
-    )
+        )
+    }
     settled: dict[str, int] = {}
     taken: dict[str, int] = {}
     one_note = [] if claim_id is None else [notifications.c.claim_id == claim_id]
@@ -311,7 +312,7 @@ def psrm_balances(
             *one_note,
         )
         .group_by(notifications.c.claim_id, notifications.c.type)
-    ).tuples():
+    ):
         (settled if kind == "AFREGNING" else taken)[claim_id_] = int(amount)
     out: dict[str, tuple[str, int, int]] = {}
     for held_id, state in held.items():
@@ -329,13 +330,14 @@ def psrm_balances_of(conn: Connection, municipality: str, claim_id: str) -> tupl
 
 
 def state_counts(conn: Connection, municipality: str) -> dict[str, int]:
-    return dict(
-        conn.execute(
+    return {
+        state: int(n)
+        for state, n in conn.execute(
             select(claims.c.state, func.count())
             .where(claims.c.municipality == municipality)
             .group_by(claims.c.state)
-        ).tuples()
-    )
+        )
+    }
 
 
 def settled_total(conn: Connection, municipality: str) -> int:
