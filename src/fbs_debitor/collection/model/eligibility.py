@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from fbs_debitor.contracts.collection import NOT_FOR_COLLECTION, CollectionFacts, CollectionTerms
 from fbs_debitor.core.ids import cpr_birth_date
@@ -100,15 +101,23 @@ class Record(StrEnum):
     """Rejected or sent back by PSRM; waits for a person."""
 
 
-def _adult_on(debtor_id: str, on: date) -> bool:
+@lru_cache(maxsize=65536)
+def _majority(debtor_id: str) -> date | None:
+    """The day a CPR's person turns 18 (None: no readable birth date). Cached: a debtor has many
+    claims, and a run evaluates them all."""
     born = cpr_birth_date(debtor_id)
     if born is None:
-        return True  # not a readable birth date: PSRM decides (it rejects unknown debtors)
+        return None
     try:
-        majority = born.replace(year=born.year + AGE_OF_MAJORITY)
+        return born.replace(year=born.year + AGE_OF_MAJORITY)
     except ValueError:  # born 29 February: of age on 1 March
-        majority = date(born.year + AGE_OF_MAJORITY, 3, 1)
-    return on >= majority
+        return date(born.year + AGE_OF_MAJORITY, 3, 1)
+
+
+def _adult_on(debtor_id: str, on: date) -> bool:
+    majority = _majority(debtor_id)
+    # not a readable birth date: PSRM decides (it rejects debtors it does not know)
+    return majority is None or on >= majority
 
 
 def reasons(
