@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from fbs_debitor.collection import handlers as collection_handlers
 from fbs_debitor.collection.adapters.psrm.interface import Psrm
+from fbs_debitor.collection.service.wiring import Wiring
 from fbs_debitor.core.clock import Clock, SystemClock
 from fbs_debitor.core.db import Database
 from fbs_debitor.messaging.router import Router
@@ -36,7 +37,7 @@ class System:
     router: Router
     psrm: Psrm | None = None
     """The PSRM adapter the collection context talks to (``settings.psrm_adapter``)."""
-    collection: collection_handlers.Wiring | None = None
+    collection: Wiring | None = None
     """What the collection context was wired with (its CLI commands use it)."""
     scheduled: list[tuple[str, float, Callable[[], object]]] = field(default_factory=list)
     """Periodic jobs: (name, interval in seconds, job), run by :meth:`start_background`."""
@@ -131,7 +132,7 @@ def _wire_collection(system: System, psrm: Psrm | None) -> None:
     from fbs_debitor.debtor import views as debtor_views
 
     system.psrm = psrm or configured_psrm(system.settings, system.clock)
-    wiring = collection_handlers.Wiring(
+    wiring = Wiring(
         psrm=system.psrm,
         facts=debtor_views.collection_facts,
         municipalities=debtor_views.collection_municipalities,

@@ -50,12 +50,12 @@ ROLES_BY_ROUTE: list[tuple[str, str, set[str]]] = [
     (
         "GET",
         r"^/api/v1/\{kommunekode\}/(debtors/|claims/|ledger-check|held-claims|letters|"
-        r"debtor-rules|payments/unmatched)",
+        r"debtor-rules|payments/unmatched|collection)",
         {STAFF},
     ),
     (
         "POST",
-        r"^/api/v1/\{kommunekode\}/(debtors/|claims/|payments/unmatched/)",
+        r"^/api/v1/\{kommunekode\}/(debtors/|claims/|payments/unmatched/|collection/claims/)",
         {STAFF},
     ),
     ("PUT", r"^/api/v1/\{kommunekode\}/debtor-rules$", {STAFF}),

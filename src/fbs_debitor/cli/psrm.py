@@ -146,25 +146,11 @@ def psrm_status(
 ) -> None:
     """Claims handed over by state, what PSRM settled, and the claims waiting for a person
     (returned by PSRM, unacknowledged replacement charges)."""
-    from fbs_debitor.collection.model.actions import State
-    from fbs_debitor.collection.store import claims as store
+    from fbs_debitor.collection.service.overview import status
 
     system = open_system(database, municipality=municipality)
     with system.db.connect() as conn:
-        counts = store.state_counts(conn, municipality)
-        settled = store.settled_total(conn, municipality)
-        returned = [
-            {"claim_id": c.claim_id, "code": c.return_code, "reason": c.return_reason}
-            for c in store.claims_in(conn, municipality, [State.RETURNED])
-        ]
-        waiting = store.waiting(conn, municipality)
-    summary: dict[str, object] = {
-        "municipality": municipality,
-        "claims_by_state": dict(sorted(counts.items())),
-        "psrm_settled_ore": settled,
-        "returned": returned,
-        "waiting_for_a_person": [{"claim_id": c, "reason": r} for c, r in waiting],
-    }
+        summary = status(conn, municipality)
     _print(summary, f"PSRM status for {municipality}", as_json)
 
 

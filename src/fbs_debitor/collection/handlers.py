@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
-from fbs_debitor.collection.adapters.psrm.interface import Psrm, PsrmError
+from fbs_debitor.collection.adapters.psrm.interface import PsrmError
 from fbs_debitor.collection.service.exchange import SyncResult, submit_queued, sync
-from fbs_debitor.collection.service.handover import FactsSource, HandoverResult, run_handover
+from fbs_debitor.collection.service.handover import HandoverResult, run_handover
 from fbs_debitor.collection.service.regulation import apply_change
+from fbs_debitor.collection.service.wiring import Wiring
 from fbs_debitor.collection.store import claims as store
 from fbs_debitor.contracts.collection import HandedOverClaimChanged, PsrmActionQueued
 from fbs_debitor.core.clock import Clock
@@ -33,20 +33,6 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "collection"
 SENDER = "psrm"
-
-
-@dataclass(frozen=True)
-class Wiring:
-    """What the collection context needs from outside, wired by ``bootstrap``.
-
-    psrm:            the PSRM adapter.
-    facts:           debtor's facts of a municipality's open claims on a date.
-    municipalities:  the municipalities with a debtor set-up (the hand-over run's list).
-    """
-
-    psrm: Psrm
-    facts: FactsSource
-    municipalities: Callable[[Connection], list[str]]
 
 
 def register(router: Router, clock: Clock, wiring: Wiring) -> None:

@@ -36,6 +36,7 @@ MOUNTS: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = [
     ("fbs_debitor.debtor.api.integration", "router", ("integration",), ("integration", "library")),
     ("fbs_debitor.debtor.api.staff", "router", ("debtor-staff",), ("debtor-staff",)),
     ("fbs_debitor.debtor.api.unmatched", "router", ("debtor-staff",), ("debtor-staff",)),
+    ("fbs_debitor.collection.api", "router", ("debtor-staff",), ("debtor-staff",)),
     ("fbs_debitor.payments.api", "register_router", ("cash-register",), ("cash-register",)),
     (
         "fbs_debitor.payments.api",
