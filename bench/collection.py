@@ -5,7 +5,10 @@ Set-up (not timed): a municipality; ``--claims`` claims registered in debtor thr
 ``claims / 4`` debtors, each invoiced at once, in two cohorts: 5 % registered on 2 March 2026
 (they reach their hand-over day first) and 95 % sixty days later; the dunning runs of both
 reminder steps of each cohort (the second announces hand-over); the reminder letters marked
-delivered in one statement (rendering hundreds of thousands of PDFs is the letters' own cost).
+delivered in one statement (rendering hundreds of thousands of PDFs is the letters' own cost),
+and the set-up's messages to the library (which has no fees in this benchmark) marked sent; on
+PostgreSQL the tables analyzed, as autovacuum does after a bulk load (without statistics the
+planner joins the reminder and letter aggregates by nested loops and the run is quadratic).
 
 Timed, each ONE ``run_handover`` in one transaction (debtor's facts of every open claim, the
 eligibility of each, and for each eligible claim its collection row, its OPRETFORDRING action and
@@ -109,6 +112,12 @@ def bench(db: Database, n: int, chunk: int) -> dict[str, Any]:
     srb_later = register(first_cohort, n, later)
     remind(srb_first)
     remind(srb_later)
+    with db.begin() as conn:  # the set-up's answers and invoices have no library to go to here
+        conn.execute(update(outbox).where(outbox.c.status == "pending").values(status="sent"))
+    if db.is_postgresql:  # the statistics autovacuum keeps after a bulk load like this one
+        with db.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
     wiring = system.collection
     assert wiring is not None
 
