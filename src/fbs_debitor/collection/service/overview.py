@@ -14,6 +14,8 @@ from fbs_debitor.collection.model.eligibility import Reason
 from fbs_debitor.collection.store import claims as store
 from fbs_debitor.collection.store.tables import claims, runs
 
+CHANGE_REJECTED = "change-rejected-by-psrm"
+
 
 def claim_list(
     conn: Connection,
@@ -46,8 +48,9 @@ def claim_list(
 
 
 def waiting_list(conn: Connection, municipality: str) -> list[dict[str, str]]:
-    """Claims a person must decide on: those PSRM returned (with its reason) and those the last
-    run left waiting (unacknowledged replacement charges)."""
+    """Claims a person must decide on: those PSRM returned (with its reason), changes PSRM
+    rejected (``change-rejected-by-psrm``: PSRM holds another amount than debtor), and those the
+    last run left waiting (unacknowledged replacement charges)."""
     out = [
         {
             "claim_id": c.claim_id,
@@ -55,6 +58,15 @@ def waiting_list(conn: Connection, municipality: str) -> list[dict[str, str]]:
             "text": f"{c.return_code or ''}: {c.return_reason or ''}".strip(": "),
         }
         for c in store.claims_in(conn, municipality, [State.RETURNED])
+    ]
+    out += [
+        {
+            "claim_id": r.claim_id,
+            "reason": CHANGE_REJECTED,
+            "text": f"{r.aktion} {r.aarsagskode or ''} {abs(int(r.amount_ore))} øre: "
+            f"{r.answer_code or ''} {r.answer_text or ''}".replace("  ", " ").strip(),
+        }
+        for r in store.rejected_changes(conn, municipality)
     ]
     returned = {w["claim_id"] for w in out}
     out += [

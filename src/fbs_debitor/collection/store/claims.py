@@ -234,6 +234,29 @@ def insert_notification(conn: Connection, row: Mapping[str, Any]) -> bool:
     return insert_once(conn, notifications, row, ["municipality", "underretning_id"])
 
 
+def rejected_changes(conn: Connection, municipality: str) -> list[Any]:
+    """Write-downs, write-ups and recalls PSRM rejected (AFVIST): PSRM holds a different amount
+    than debtor until a person settles it."""
+    return list(
+        conn.execute(
+            select(
+                actions.c.claim_id,
+                actions.c.aktion,
+                actions.c.aarsagskode,
+                actions.c.amount_ore,
+                actions.c.answer_code,
+                actions.c.answer_text,
+            )
+            .where(
+                actions.c.municipality == municipality,
+                actions.c.status == KvitteringStatus.AFVIST.value,
+                actions.c.aktion != Aktion.OPRETFORDRING.value,
+            )
+            .order_by(actions.c.id)
+        )
+    )
+
+
 def cursor(conn: Connection, municipality: str, feed: str) -> str | None:
     return conn.execute(
         select(cursors.c.cursor).where(
