@@ -130,7 +130,8 @@ def run_handover(
         )
     )
     action_rows: list[dict[str, Any]] = []
-    outgoing: list[Outgoing] = []
+    to_sender: list[Outgoing] = []
+    to_debtor: list[Outgoing] = []
     handed = [f for f in evaluation.eligible if f.claim_id in sequences]
     for f in handed:
         sequence, action_sequence = sequences[f.claim_id]
@@ -143,7 +144,7 @@ def run_handover(
             fordring=fordring_of(f),
         )
         action_rows.append(action_row(action, f.balance_ore, "handover", now))
-        outgoing.append(
+        to_sender.append(
             Outgoing(
                 PsrmActionQueued(
                     municipality=municipality,
@@ -154,7 +155,7 @@ def run_handover(
                 sequence=action_sequence,
             )
         )
-        outgoing.append(
+        to_debtor.append(
             Outgoing(
                 ClaimHandedOver(
                     municipality=municipality,
@@ -170,8 +171,8 @@ def run_handover(
             )
         )
     store.insert_actions(conn, action_rows)
-    if outgoing:
-        send_many(conn, outgoing, source=SOURCE)
+    if to_sender:  # each kind together: the worker applies a run of one kind as one batch
+        send_many(conn, to_sender + to_debtor, source=SOURCE)
     result = HandoverResult(
         on=on,
         municipality=municipality,

@@ -28,7 +28,6 @@ own mnemonics, see ``standin_rules.REASONS``.
 
 from __future__ import annotations
 
-import copy
 import fcntl
 import json
 import os
@@ -117,10 +116,12 @@ class PsrmStandIn:
         """The state for one call, caught up to today; written back only if the call succeeds."""
         with self._lock:
             if self._path is None:
-                work = copy.deepcopy(self._memory) if self._memory else self._new_state()
-                self._catch_up(work)
-                yield work
-                self._memory = work
+                # in memory the state is changed in place (a copy per call made a large run
+                # quadratic); a failure the rules ask for is raised before the state is touched
+                if not self._memory:
+                    self._memory = self._new_state()
+                self._catch_up(self._memory)
+                yield self._memory
                 return
             self._path.parent.mkdir(parents=True, exist_ok=True)
             lock_path = self._path.with_name(self._path.name + ".lock")
