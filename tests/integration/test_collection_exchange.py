@@ -281,3 +281,17 @@ def test_two_racing_runs_on_postgresql_hand_each_claim_over_once(
     assert len(chain.psrm.actions_received()) == 12
     assert sorted(chain.status(c) for c in made) == ["handed_over"] * 12
     chain.agreed()
+
+
+def test_serve_runs_the_hand_over_and_the_exchange_on_its_schedule(chain: Chain) -> None:
+    (claim,) = ready(chain)
+    jobs = {name: (interval, job) for name, interval, job in chain.system.scheduled}
+    assert jobs["psrm-handover"][0] == 3600.0 and jobs["psrm-sync"][0] == 300.0
+    results = jobs["psrm-handover"][1]()  # today: the hand-over day
+    assert [r.claim_ids for r in results] == [[claim]]  # type: ignore[attr-defined]
+    assert jobs["psrm-handover"][1]()[0].handed_over == 0  # type: ignore[index]
+    chain.system.drain()
+    synced = jobs["psrm-sync"][1]()
+    assert synced.done == 1  # type: ignore[attr-defined]
+    assert chain.held(claim).state.value == "done"
+    chain.agreed()
