@@ -23,12 +23,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("debtor_claim") as batch:
-        batch.add_column(
-            sa.Column("collection_sequence", sa.Integer(), nullable=False, server_default="0")
-        )
+    # a plain ADD COLUMN with a default: SQLite cannot rebuild debtor_claim (which other tables
+    # reference) while foreign keys are on (as 0008)
+    op.add_column(
+        "debtor_claim",
+        sa.Column("collection_sequence", sa.Integer(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("debtor_claim") as batch:
-        batch.drop_column("collection_sequence")
+    op.drop_column("debtor_claim", "collection_sequence")

@@ -20,12 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("library_fee") as batch:
-        batch.add_column(
-            sa.Column("in_collection", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # a plain ADD COLUMN with a default: no rebuild of a table others reference (as 0008)
+    op.add_column(
+        "library_fee",
+        sa.Column("in_collection", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("library_fee") as batch:
-        batch.drop_column("in_collection")
+    op.drop_column("library_fee", "in_collection")
